@@ -1,0 +1,119 @@
+"""Versioned, idempotent schema migrations.
+
+Each migration is a list of schema statements that are safe to run twice (``IF NOT
+EXISTS``). ``apply`` runs the pending ones in order and records each in a
+``(:SchemaMigration {version})`` node, so a re-run is a no-op and a new migration applies
+once. The service refuses readiness until the graph is at ``LATEST_VERSION``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from neo4j import Driver
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def _unique(label: str, *props: str) -> str:
+    name = f"{label.lower()}_{'_'.join(props).lower()}_unique"
+    keys = ", ".join(f"n.{p}" for p in props)
+    keys = keys if len(props) == 1 else f"({keys})"
+    return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE {keys} IS UNIQUE"
+
+
+def _index(label: str, *props: str) -> str:
+    name = f"{label.lower()}_{'_'.join(props).lower()}"
+    keys = ", ".join(f"n.{p}" for p in props)
+    return f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON ({keys})"
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "uniqueness constraints on every key",
+        (
+            _unique("Country", "code"),
+            _unique("Agency", "id"),
+            _unique("Person", "id"),
+            _unique("TravelDocument", "issuingCountry", "number"),
+            _unique("Notice", "id"),
+            _unique("Diffusion", "id"),
+            _unique("AsylumApplication", "id"),
+            _unique("StatusNotification", "id"),
+            _unique("AccessEvent", "seq"),
+            _unique("AccessEvent", "id"),
+            _unique("SchemaMigration", "version"),
+        ),
+    ),
+    Migration(
+        2,
+        "indexes for the API's filters and sorts",
+        (
+            _index("Agency", "kind"),
+            _index("Person", "familyName"),
+            _index("Person", "dateOfBirth"),
+            _index("TravelDocument", "number"),
+            _index("Notice", "status"),
+            _index("Notice", "type"),
+            _index("Notice", "sourceCountry"),
+            _index("Notice", "requestedAt"),
+            _index("Diffusion", "sourceCountry"),
+            _index("Diffusion", "sentAt"),
+            _index("AsylumApplication", "status"),
+            _index("AsylumApplication", "receivingCountry"),
+            _index("AsylumApplication", "fearedCountry"),
+            _index("AccessEvent", "at"),
+        ),
+    ),
+    Migration(
+        3,
+        "full-text index over person names for screening (R11)",
+        (
+            "CREATE FULLTEXT INDEX person_names IF NOT EXISTS FOR (n:Person) "
+            "ON EACH [n.familyName, n.givenNames, n.aliases, n.nameOriginalScript, "
+            "n.nameVariants] OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-folding', "
+            "`fulltext.eventually_consistent`: false}}",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(driver: Driver, database: str | None = None) -> int:
+    records, _, _ = driver.execute_query(
+        "MATCH (m:SchemaMigration) RETURN coalesce(max(m.version), 0) AS v", database_=database
+    )
+    return int(records[0]["v"])
+
+
+def apply(
+    driver: Driver,
+    database: str | None = None,
+    report: Callable[[Migration], None] = lambda m: None,
+) -> list[Migration]:
+    """Apply the pending migrations in order; return those applied."""
+    done = current_version(driver, database)
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version <= done:
+            continue
+        for statement in migration.statements:
+            driver.execute_query(statement, database_=database)
+        driver.execute_query(
+            "MERGE (m:SchemaMigration {version: $version}) "
+            "ON CREATE SET m.name = $name, m.appliedAt = datetime()",
+            version=migration.version,
+            name=migration.name,
+            database_=database,
+        )
+        report(migration)
+        applied.append(migration)
+    return applied
