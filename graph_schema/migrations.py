@@ -82,6 +82,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "`fulltext.eventually_consistent`: false}}",
         ),
     ),
+    Migration(
+        4,
+        "the audit chain's head (R15)",
+        (_unique("AuditHead", "id"),),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

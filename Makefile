@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else they need
+# (virtual environment, Python packages, the playground's assets, the Neo4j server jars)
+# is installed by these targets on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEPS   := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+ASSETS := playground/node_modules/.package-lock.json
+NEO4J  := .local/neo4j-lib/.neo4j-installed
+DEMO_PERSONS ?= 2000
+
+.PHONY: run test bench lint setup stop clean
+
+run: setup
+	$(BIN)/gateway neo4j start
+	$(BIN)/gateway migrate
+	$(BIN)/gateway seed --if-empty --persons $(DEMO_PERSONS) --seed 1
+	@echo "Demo tokens (8 h), for the Authorization: Bearer header:"
+	@$(BIN)/gateway demo-tokens
+	@echo "Playground: http://127.0.0.1:8000/playground   GraphQL: http://127.0.0.1:8000/graphql"
+	$(BIN)/gateway serve
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+lint: setup
+	$(BIN)/ruff check gateway graph_schema seed tests bench
+	$(BIN)/mypy gateway graph_schema seed
+
+setup: $(DEPS) $(ASSETS) $(NEO4J)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(ASSETS): playground/package.json playground/package-lock.json
+	npm ci --prefix playground --no-audit --no-fund --loglevel=error
+
+$(NEO4J): neo4j/pom.xml | $(DEPS)
+	$(BIN)/gateway neo4j install
+	touch $@
+
+stop:
+	-$(BIN)/gateway neo4j stop
+
+clean: stop
+	rm -rf $(VENV) .local playground/node_modules

@@ -1,0 +1,133 @@
+"""The Starlette application: /graphql, /playground, /healthz and /readyz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from gateway import playground
+from gateway.audit import AuditLog
+from gateway.auth import TokenVerifier, mint
+from gateway.caller import CallerDirectory
+from gateway.db import Graph, connect_async
+from gateway.endpoint import Services, graphql
+from gateway.limits import Limits
+from gateway.schema import build
+from gateway.settings import Settings, get_settings
+from graph_schema.migrations import LATEST_VERSION
+
+log = logging.getLogger("gateway")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "alive"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    if await services.graph.ready(LATEST_VERSION):
+        return JSONResponse({"status": "ready", "schemaVersion": LATEST_VERSION})
+    return JSONResponse(
+        {"status": "unavailable", "reason": f"Neo4j unreachable or schema not at version {LATEST_VERSION}"},
+        status_code=503,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    verifier = TokenVerifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        driver = connect_async(settings)
+        graph = Graph(driver, settings.neo4j_database)
+        audit_log = AuditLog(driver, settings.neo4j_database)
+        app.state.services = Services(
+            schema=build(
+                Limits(settings.max_depth, settings.max_aliases, settings.max_cost),
+                settings.max_tokens,
+                settings.introspection,
+            ),
+            graph=graph,
+            verifier=verifier,
+            callers=CallerDirectory(driver, settings.neo4j_database, settings.caller_cache_seconds),
+            audit_log=audit_log,
+            max_body_bytes=settings.max_body_bytes,
+            playground=settings.playground,
+        )
+        try:
+            yield
+        finally:
+            await audit_log.close()
+            await driver.close()
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if settings.playground:
+        routes += playground.routes("/graphql", lambda: demo_examples(settings))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def demo_examples(settings: Settings) -> Sequence[playground.Example]:
+    """Saved queries for three users, with fresh development tokens for the demo agencies."""
+    if settings.jwks_url:  # production keys: nobody here can mint tokens
+        return []
+    from seed import demo
+
+    def headers(agency: str, purpose: str) -> str:
+        token = mint(settings, agency, f"demo-{agency}", 8 * 3600)
+        return f'{{"Authorization": "Bearer {token}", "X-Purpose": "{purpose}"}}'
+
+    return [
+        playground.Example(
+            "Partner agency (NCB Germany) looks up a person",
+            PERSON_CARD,
+            f'{{"id": "{demo.DEMO_PERSON_MISSING}"}}',
+            headers("ncb-de", "INVESTIGATION"),
+        ),
+        playground.Example(
+            "Investigator (NCB Netherlands) explores links",
+            LINKS,
+            f'{{"id": "{demo.DEMO_PERSON_PENDING}", "depth": 2}}',
+            headers("ncb-nl", "INVESTIGATION"),
+        ),
+        playground.Example(
+            "Asylum authority (Netherlands) screens an applicant",
+            SCREEN,
+            '{"input": {"familyName": "Seytkali", "givenNames": "Arman"}}',
+            headers("asylum-nl", "ASYLUM_SCREENING"),
+        ),
+    ]
+
+
+PERSON_CARD = """query PersonCard($id: ID!) {
+  person(id: $id) {
+    id familyName givenNames dateOfBirth
+    nationalities { code name }
+    notices { id type status requestedBy { name country { code name } } }
+    diffusions { id purpose subjectToReview }
+  }
+}"""
+
+LINKS = """query Links($id: ID!, $depth: Int!) {
+  links(personId: $id, depth: $depth) {
+    nodes { id familyName givenNames }
+    edges { source target kind }
+  }
+}"""
+
+SCREEN = """query Screen($input: ScreeningInput!) {
+  screen(input: $input) {
+    outcome
+    matches { reference kind noticeType sourceCountryCode instruction }
+  }
+}"""

@@ -1,0 +1,180 @@
+"""The audit log (R15): an append-only, hash-chained record of every access to personal data.
+
+Each ``AccessEvent`` carries the hash of its predecessor, and ``(:AuditHead)`` the sequence
+number and hash of the newest, so that editing, inserting or removing an event breaks the
+chain that ``gateway audit verify`` recomputes. Reads are recorded through a small
+group-commit writer (concurrent requests share one transaction) and each request waits for
+its commit before its response leaves; if the commit fails, the request fails. Writes
+append their events inside their own transaction with ``append``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.compiler import REF
+from neo4j import AsyncDriver, AsyncManagedTransaction, Driver
+
+GENESIS = ""
+_FIELDS = ("seq", "id", "atMs", "userId", "agencyId", "operation", "purpose", "ids", "hit", "outcome")
+
+
+class AuditUnavailable(Exception):
+    """The event could not be recorded; the request must not return its data."""
+
+
+@dataclass
+class AccessRecord:
+    """What one request touched, gathered while it runs."""
+
+    fields: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    hit: bool | None = None
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.fields)
+
+    def collect(self, value: Any) -> None:
+        """Add every personal record's reference found in a compiled result."""
+        if isinstance(value, dict):
+            ref = value.get(REF)
+            if ref is not None:
+                self.ids.add(ref)
+            for item in value.values():
+                self.collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                self.collect(item)
+
+
+def event(
+    user: str | None, agency: str | None, operation: str, purpose: str | None,
+    ids: Iterable[str], hit: bool | None, outcome: str = "OK",
+) -> dict[str, Any]:  # fmt: skip
+    now = datetime.now(UTC)
+    at_ms = int(now.timestamp() * 1000)
+    return {
+        "id": uuid.uuid4().hex,
+        "atMs": at_ms,
+        "userId": user,
+        "agencyId": agency,
+        "operation": operation,
+        "purpose": purpose,
+        "ids": sorted(ids),
+        "hit": hit,
+        "outcome": outcome,
+    }
+
+
+def chain_hash(event: dict[str, Any], previous: str) -> str:
+    body = json.dumps([event.get(k) for k in _FIELDS], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((previous + "\n" + body).encode()).hexdigest()
+
+
+_HEAD = (
+    "MERGE (h:AuditHead {id: 'main'}) ON CREATE SET h.seq = 0, h.hash = $genesis "
+    "SET h.touchedAt = datetime() RETURN h.seq AS seq, h.hash AS hash"
+)
+_APPEND = (
+    "UNWIND $events AS e CREATE (a:AccessEvent) SET a = e, a.at = datetime({epochMillis: e.atMs}) "
+    "WITH count(a) AS n MATCH (h:AuditHead {id: 'main'}) SET h.seq = $seq, h.hash = $hash"
+)
+
+
+async def append(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> None:
+    """Chain and write events inside the caller's transaction (the head's lock orders them)."""
+    result = await tx.run(_HEAD, genesis=GENESIS)
+    head = await result.single(strict=True)
+    seq, previous = head["seq"], head["hash"]
+    chained = []
+    for e in events:
+        seq += 1
+        link = {**e, "seq": seq, "prevHash": previous}
+        link["hash"] = previous = chain_hash(link, previous)
+        chained.append(link)
+    await tx.run(_APPEND, events=chained, seq=seq, hash=previous)
+
+
+class AuditLog:
+    """Group commit for read events: one transaction for all events waiting at the time."""
+
+    def __init__(self, driver: AsyncDriver, database: str | None, batch: int = 256) -> None:
+        self._driver = driver
+        self._database = database
+        self._batch = batch
+        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, e: dict[str, Any]) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put((e, done))
+        await done
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < self._batch:
+                batch.append(self._queue.get_nowait())
+            try:
+                async with self._driver.session(database=self._database) as session:
+                    await session.execute_write(append, [e for e, _ in batch])
+            except Exception as error:  # the requests fail; the writer goes on
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(AuditUnavailable(str(error)))
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
+@dataclass
+class Verification:
+    events: int
+    broken_at: int | None  # the first sequence number whose hash does not follow
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(driver: Driver, database: str | None = None, page: int = 10_000) -> Verification:
+    """Recompute the chain from the first event to the head."""
+    previous, expected_seq, count = GENESIS, 1, 0
+    while True:
+        records, _, _ = driver.execute_query(
+            "MATCH (a:AccessEvent) WHERE a.seq >= $from RETURN a ORDER BY a.seq LIMIT $page",
+            {"from": expected_seq, "page": page},
+            database_=database,
+        )
+        if not records:
+            break
+        for record in records:
+            a = dict(record["a"])
+            if a["seq"] != expected_seq or a.get("prevHash") != previous:
+                return Verification(count, expected_seq)
+            if chain_hash(a, previous) != a.get("hash"):
+                return Verification(count, a["seq"])
+            previous, expected_seq, count = a["hash"], expected_seq + 1, count + 1
+    head, _, _ = driver.execute_query(
+        "OPTIONAL MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq, h.hash AS hash",
+        database_=database,
+    )
+    seq, hash_ = head[0]["seq"] or 0, head[0]["hash"] or GENESIS
+    if seq != count or hash_ != previous:
+        return Verification(count, count + 1)
+    return Verification(count, None)

@@ -1,0 +1,87 @@
+"""The caller: who is asking, read from the graph rather than trusted from the token (R1).
+
+The token names only the user and the agency; the agency's kind, country, active flag and
+its NCB authorisation with scopes come from the graph, cached for a few seconds so that a
+deactivation or a withdrawn authorisation takes effect within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from graph_schema.model import AgencyKind, Scope
+from neo4j import AsyncDriver, RoutingControl
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: str | None
+    agency_id: str | None
+    kind: AgencyKind | None  # None: the public
+    subtype: str | None = None
+    country: str | None = None
+    scopes: frozenset[Scope] = field(default_factory=frozenset)
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind is None
+
+    @property
+    def label(self) -> str:
+        return f"{self.user}@{self.agency_id}" if self.agency_id else "public"
+
+
+PUBLIC = Caller(user=None, agency_id=None, kind=None)
+
+# An NCB holds every scope for its own country; a national entity what its NCB granted.
+_AGENCY = """
+MATCH (a:Agency {id: $agency})
+OPTIONAL MATCH (a)-[:OF_COUNTRY]->(c:Country)
+OPTIONAL MATCH (a)-[auth:AUTHORIZED_BY]->(ncb:Agency {kind: 'NCB', active: true})-[:OF_COUNTRY]->(c)
+RETURN a.kind AS kind, a.subtype AS subtype, a.active AS active, c.code AS country,
+       auth.scopes AS scopes
+"""
+
+
+class CallerUnknown(Exception):
+    """The agency does not exist, is inactive, or lacks an authorisation from its NCB."""
+
+
+class CallerDirectory:
+    def __init__(self, driver: AsyncDriver, database: str | None, ttl: float) -> None:
+        self._driver = driver
+        self._database = database
+        self._ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, Caller | None]] = {}
+
+    async def resolve(self, user: str, agency: str) -> Caller:
+        key = (user, agency)
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or hit[0] < now:
+            hit = (now + self._ttl, await self._load(user, agency))
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = hit
+        if hit[1] is None:
+            raise CallerUnknown(agency)
+        return hit[1]
+
+    async def _load(self, user: str, agency: str) -> Caller | None:
+        records, _, _ = await self._driver.execute_query(
+            _AGENCY, agency=agency, database_=self._database, routing_=RoutingControl.READ
+        )
+        if not records or not records[0]["active"]:
+            return None
+        row = records[0]
+        kind = AgencyKind(row["kind"])
+        if kind == AgencyKind.NCB:
+            scopes = frozenset(Scope)
+        elif kind == AgencyKind.NATIONAL_ENTITY:
+            if row["scopes"] is None:  # no authorisation traceable to its own NCB
+                return None
+            scopes = frozenset(Scope(s) for s in row["scopes"])
+        else:
+            scopes = frozenset()
+        return Caller(user, agency, kind, row["subtype"], row["country"], scopes)

@@ -1,0 +1,213 @@
+"""The `gateway` command: run the local Neo4j, migrate, seed, serve, mint tokens, check the audit."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from gateway.db import GraphUnavailable, connect
+from gateway.neo4j_local import LocalNeo4j, LocalNeo4jError, install
+from gateway.settings import get_settings
+from neo4j import Driver
+
+app = typer.Typer(help="The information-exchange gateway.", no_args_is_help=True)
+neo4j_app = typer.Typer(help="The local Neo4j server (for machines without Docker).")
+app.add_typer(neo4j_app, name="neo4j")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def graph() -> Iterator[Driver]:
+    try:
+        driver = connect(get_settings())
+    except GraphUnavailable as error:
+        raise fail(str(error)) from None
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+def local_server() -> LocalNeo4j:
+    s = get_settings()
+    return LocalNeo4j(
+        home=s.neo4j_home.resolve(),
+        lib=s.neo4j_lib.resolve(),
+        bolt_port=s.neo4j_bolt_port,
+        http_port=s.neo4j_http_port,
+        heap=s.neo4j_heap,
+        pagecache=s.neo4j_pagecache,
+    )
+
+
+@neo4j_app.command("install")
+def neo4j_install() -> None:
+    """Fetch the Neo4j Community server jars from Maven Central (once)."""
+    lib = get_settings().neo4j_lib.resolve()
+    try:
+        fetched = install(lib)
+    except LocalNeo4jError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"Neo4j {'installed' if fetched else 'already installed'} in {lib}")
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Start the local server and wait until Bolt answers; a no-op if it runs."""
+    server = local_server()
+    try:
+        install(server.lib)
+        status, started = server.start()
+    except LocalNeo4jError as error:
+        raise fail(str(error)) from None
+    verb = "started" if started else "already running"
+    typer.echo(f"Neo4j {verb} (pid {status.pid}): Bolt {status.bolt_uri}, HTTP {status.http_uri}")
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local server cleanly."""
+    stopped = local_server().stop()
+    typer.echo("Neo4j stopped" if stopped else "Neo4j was not running")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Say whether the local server runs (exit 0) or not (exit 3)."""
+    status = local_server().status()
+    if status.running:
+        typer.echo(f"Neo4j running (pid {status.pid}): Bolt {status.bolt_uri}")
+    else:
+        typer.echo("Neo4j not running")
+        raise typer.Exit(3)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the pending schema migrations; a no-op when the graph is up to date."""
+    from graph_schema import migrations
+
+    with graph() as driver:
+        applied = migrations.apply(
+            driver,
+            get_settings().neo4j_database,
+            report=lambda m: typer.echo(f"applied migration {m.version}: {m.name}"),
+        )
+    if not applied:
+        typer.echo(f"schema already at version {migrations.LATEST_VERSION}")
+
+
+@app.command()
+def seed(
+    persons: Annotated[int, typer.Option(min=0, help="How many generated persons.")] = 1_000,
+    seed: Annotated[int, typer.Option(help="The random seed: same N and seed, same graph.")] = 1,
+    reset: Annotated[bool, typer.Option(help="Wipe the graph's data first.")] = False,
+    if_empty: Annotated[bool, typer.Option(help="Only seed a graph that holds no data.")] = False,
+) -> None:
+    """Build a realistic, deterministic graph, with the fixed demo records."""
+    from graph_schema import migrations
+    from seed.loader import SeedRefused, load
+
+    with graph() as driver:
+        if migrations.current_version(driver) < migrations.LATEST_VERSION:
+            raise fail("the schema is not up to date: run `gateway migrate` first")
+        if if_empty and _holds_data(driver):
+            typer.echo("the graph already holds data: not seeding")
+            return
+        try:
+            summary = load(driver, persons, seed, reset=reset, progress=sys.stderr.isatty())
+        except SeedRefused as error:
+            raise fail(str(error)) from None
+    typer.echo(str(summary))
+
+
+def _holds_data(driver: Driver) -> bool:
+    records, _, _ = driver.execute_query(
+        "MATCH (n) WHERE NOT n:SchemaMigration RETURN count(n) > 0 AS any LIMIT 1"
+    )
+    return bool(records[0]["any"])
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: GATEWAY_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: GATEWAY_PORT.")] = None,
+) -> None:
+    """Serve the GraphQL endpoint (http://HOST:PORT/graphql)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def token(
+    agency: Annotated[str, typer.Option(help="The agency id, e.g. ncb-fr.")],
+    user: Annotated[str, typer.Option(help="The user's name.")] = "dev",
+    ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d.")] = "1h",
+) -> None:
+    """Mint a development token (HS256) for an agency."""
+    from gateway.auth import mint
+
+    settings = get_settings()
+    if settings.jwks_url:
+        raise fail("GATEWAY_JWKS_URL is set: tokens come from your identity provider", 2)
+    typer.echo(mint(settings, agency, user, _seconds(ttl)))
+
+
+def _seconds(ttl: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = ttl[:-1], ttl[-1:]
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise fail(f"--ttl {ttl!r}: give a positive whole number with s, m, h or d, like 1h", 2)
+    return int(number) * units[unit]
+
+
+@app.command("demo-tokens")
+def demo_tokens() -> None:
+    """Print ready tokens for the demo agencies (the README's examples use them)."""
+    from gateway.auth import mint
+
+    settings = get_settings()
+    for agency in DEMO_AGENCIES:
+        typer.echo(f"{agency:14} {mint(settings, agency, f'demo-{agency}', 8 * 3600)}")
+
+
+DEMO_AGENCIES = ("ncb-kz", "ncb-nl", "asylum-nl", "border-nl", "police-nl", "ncb-jp", "ncb-ca",
+                 "ncb-fr", "ncb-de", "gs", "ccf", "intl-europol")  # fmt: skip
+
+audit_app = typer.Typer(help="The audit log (R15).")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 if it is broken."""
+    from gateway.audit import verify
+
+    with graph() as driver:
+        result = verify(driver, get_settings().neo4j_database)
+    if not result.ok:
+        raise fail(
+            f"the audit chain is broken at event {result.broken_at} ({result.events} verified before it)"
+        )
+    typer.echo(f"audit chain intact: {result.events} events")
+
+
+if __name__ == "__main__":
+    app()

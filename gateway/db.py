@@ -1,0 +1,76 @@
+"""Connections to the graph: the async driver for the service, a sync one for the CLI."""
+
+from __future__ import annotations
+
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from gateway.settings import Settings
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase, NotificationMinimumSeverity
+
+
+class GraphUnavailable(Exception):
+    """Neo4j cannot be reached or refuses our credentials; the message is one clear line."""
+
+
+def _options(settings: Settings) -> dict[str, object]:
+    return {
+        "auth": (settings.neo4j_user, settings.password()),
+        # Schema warnings on an empty graph ("label does not exist") are noise for us.
+        "notifications_min_severity": NotificationMinimumSeverity.OFF,
+        "max_connection_pool_size": 50,
+        "connection_acquisition_timeout": 10.0,
+    }
+
+
+def connect(settings: Settings) -> Driver:
+    """A verified sync driver, or GraphUnavailable naming the URI tried."""
+    driver = GraphDatabase.driver(settings.neo4j_uri, **_options(settings))  # type: ignore[arg-type]
+    try:
+        driver.verify_connectivity()
+    except (ServiceUnavailable, AuthError, OSError, ValueError) as error:
+        driver.close()
+        raise GraphUnavailable(describe(settings, error)) from None
+    return driver
+
+
+def connect_async(settings: Settings) -> AsyncDriver:
+    """An async driver; it connects lazily, so the service starts even while Neo4j is down."""
+    return AsyncGraphDatabase.driver(settings.neo4j_uri, **_options(settings))  # type: ignore[arg-type]
+
+
+def describe(settings: Settings, error: BaseException) -> str:
+    if isinstance(error, AuthError):
+        return f"Neo4j at {settings.neo4j_uri} refused the credentials of user {settings.neo4j_user!r}"
+    return f"cannot reach Neo4j at {settings.neo4j_uri}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+
+
+class Graph:
+    """The service's reads: one round trip per compiled statement, errors in client terms."""
+
+    def __init__(self, driver: AsyncDriver, database: str | None) -> None:
+        self.driver = driver
+        self.database = database
+
+    async def read(self, cypher: str, params: dict[str, object]) -> list[dict[str, object]]:
+        from neo4j.exceptions import DriverError, SessionExpired, TransientError
+
+        from gateway.errors import Code, GatewayError
+        from neo4j import RoutingControl
+
+        try:
+            records, _, _ = await self.driver.execute_query(
+                cypher, params, database_=self.database, routing_=RoutingControl.READ
+            )
+        except (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError) as error:
+            raise GatewayError(
+                Code.SERVICE_UNAVAILABLE, "the graph is unavailable; try again shortly"
+            ) from error
+        return [r.data() for r in records]
+
+    async def ready(self, version: int) -> bool:
+        """Neo4j answers and the schema is at the version this code expects."""
+        try:
+            rows = await self.read("MATCH (m:SchemaMigration) RETURN coalesce(max(m.version), 0) AS v", {})
+        except Exception:
+            return False
+        return rows[0]["v"] == version

@@ -1,0 +1,283 @@
+"""Who may see what: the access rules of domain.md as data and Cypher predicates.
+
+Everything the gateway decides about visibility lives here; the compiler only splices
+these fragments into the statement it builds. Each predicate is written for one kind of
+caller (the caller is known when the statement is compiled), with the caller's country as
+the parameter ``$country``, so that each caller kind gets a plan of its own and no
+predicate depends on a runtime ``OR`` over caller kinds.
+
+``tests/reference_policy.py`` restates the same rules in plain Python over rows; the
+property test checks each against the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from gateway.caller import Caller
+from graph_schema.model import GENERIC_BLOCK_REASON, AgencyKind, Scope
+
+# --- Who the caller is, in the terms of the rules ---------------------------------------
+
+
+def oversight(c: Caller) -> bool:
+    """The GS and the CCF see everything, including the real reasons for blocks."""
+    return c.kind in (AgencyKind.GENERAL_SECRETARIAT, AgencyKind.CCF)
+
+
+def reads_as_member(c: Caller) -> bool:
+    """An NCB, or a national entity its NCB granted `read`: the member view of its country."""
+    return c.kind == AgencyKind.NCB or (c.kind == AgencyKind.NATIONAL_ENTITY and Scope.READ in c.scopes)
+
+
+def reads_asylum(c: Caller) -> bool:
+    """R7: the receiving country's NCB and its asylum authority."""
+    return c.kind == AgencyKind.NCB or (c.kind == AgencyKind.NATIONAL_ENTITY and Scope.ASYLUM in c.scopes)
+
+
+def sees_biometrics(c: Caller) -> bool:
+    """R12: NCBs, the GS and the CCF."""
+    return c.kind == AgencyKind.NCB or oversight(c)
+
+
+def may_screen(c: Caller) -> bool:
+    return oversight(c) or c.kind == AgencyKind.NCB or bool(c.scopes & {Scope.SCREEN, Scope.READ})
+
+
+def full_screening_answer(c: Caller) -> bool:
+    """R11: the records behind a hit for NCBs and `read`; a reference for `screen` only."""
+    return oversight(c) or reads_as_member(c)
+
+
+def screening_view(c: Caller) -> Caller:
+    """R10/R11: a screening runs against everything the caller's country may see."""
+    if oversight(c):
+        return c
+    return replace(c, kind=AgencyKind.NCB, subtype=None, scopes=frozenset(Scope))
+
+
+def reads_audit(c: Caller) -> bool:
+    """R15: only the GS and the CCF read the audit log."""
+    return oversight(c)
+
+
+def purpose_required(c: Caller) -> bool:
+    """R2: every authenticated read of personal data states a purpose; the public view is open."""
+    return not c.is_public
+
+
+def parameters(c: Caller) -> dict[str, Any]:
+    return {"country": c.country}
+
+
+# --- Visibility of each kind of node, as a Cypher predicate over the variable v ---------
+
+FALSE = "false"
+TRUE = "true"
+
+
+def _restrictions(v: str) -> str:
+    """R4: an allow list admits only its countries; a deny list shuts its countries out."""
+    return (
+        f"(size(coalesce({v}.allowCountries, [])) = 0 OR $country IN {v}.allowCountries) "
+        f"AND NOT $country IN coalesce({v}.denyCountries, [])"
+    )
+
+
+def _live_notice(v: str) -> str:
+    """R5/R8/R14: published, not blocked, not past its expiry at the time of reading."""
+    return (
+        f"{v}.status = 'PUBLISHED' AND NOT coalesce({v}.blocked, false) "
+        f"AND ({v}.expiresAt IS NULL OR {v}.expiresAt > datetime())"
+    )
+
+
+def notice_visible(c: Caller, v: str) -> str:
+    if oversight(c):
+        return TRUE
+    if c.is_public:  # R13
+        return (
+            f"({_live_notice(v)} AND size(coalesce({v}.allowCountries, [])) = 0 "
+            f"AND ({v}.publicExtract OR {v}.type = 'UN_SPECIAL'))"
+        )
+    if c.kind == AgencyKind.INTERNATIONAL_ENTITY:
+        return f"({_live_notice(v)} AND size(coalesce({v}.allowCountries, [])) = 0)"
+    if reads_as_member(c):  # R3 the source sees its own; R4, R5, R8 for the others
+        return f"({v}.sourceCountry = $country OR ({_live_notice(v)} AND {_restrictions(v)}))"
+    return FALSE
+
+
+def diffusion_visible(c: Caller, v: str) -> str:
+    if oversight(c):
+        return TRUE
+    if reads_as_member(c):  # R6, R4, R8; never public, never international here
+        return (
+            f"({v}.sourceCountry = $country OR (NOT coalesce({v}.blocked, false) "
+            f"AND ({v}.toAllMembers OR EXISTS {{ ({v})-[:SENT_TO]->(:Country {{code: $country}}) }}) "
+            f"AND {_restrictions(v)}))"
+        )
+    return FALSE
+
+
+def application_visible(c: Caller, v: str) -> str:
+    if oversight(c):
+        return TRUE
+    if reads_asylum(c):  # R7: the receiving country only; never the feared country
+        return f"{v}.receivingCountry = $country"
+    return FALSE
+
+
+def screening_notice(c: Caller, v: str) -> str:
+    """R11: a screening hits live notices only, within the source's restrictions."""
+    if oversight(c):
+        return f"({_live_notice(v)})"
+    return f"({_live_notice(v)} AND {_restrictions(v)})"
+
+
+def screening_diffusion(c: Caller, v: str) -> str:
+    """R11: a screening hits the diffusions the country receives or sent, unless blocked."""
+    if oversight(c):
+        return f"NOT coalesce({v}.blocked, false)"
+    return f"(NOT coalesce({v}.blocked, false) AND {diffusion_visible(c, v)})"
+
+
+def notification_visible(c: Caller, v: str) -> str:
+    return TRUE if oversight(c) else FALSE  # R9
+
+
+def person_visible(c: Caller, v: str) -> str:
+    """R18: recorded by the caller's country, or concerned by something the caller sees."""
+    if oversight(c):
+        return TRUE
+    ways = []
+    if reads_as_member(c):
+        ways.append(
+            f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(:Country {{code: $country}}) }}"
+        )
+    x = f"{v}_via"  # a name of its own, so predicates nest without capturing variables
+    for pattern, visible in (
+        (f"({x}:Notice)-[:CONCERNS]->({v})", notice_visible),
+        (f"({x}:Diffusion)-[:CONCERNS]->({v})", diffusion_visible),
+        (f"({v})-[:APPLIED_FOR]->({x}:AsylumApplication)", application_visible),
+    ):
+        predicate = visible(c, x)
+        if predicate != FALSE:
+            ways.append(f"EXISTS {{ MATCH {pattern} WHERE {predicate} }}")
+    return "(" + " OR ".join(ways) + ")" if ways else FALSE
+
+
+def document_visible(c: Caller, v: str) -> str:
+    """R18 with R13: travel documents go with their holder, never to the public."""
+    if c.is_public:
+        return FALSE
+    h = f"{v}_holder"
+    return f"EXISTS {{ MATCH ({h}:Person)-[:HOLDS]->({v}) WHERE {person_visible(c, h)} }}"
+
+
+def audit_visible(c: Caller, v: str) -> str:
+    return TRUE if reads_audit(c) else FALSE
+
+
+VISIBLE: dict[str, Callable[[Caller, str], str]] = {
+    "Person": person_visible,
+    "Notice": notice_visible,
+    "Diffusion": diffusion_visible,
+    "AsylumApplication": application_visible,
+    "StatusNotification": notification_visible,
+    "TravelDocument": document_visible,
+    "AccessEvent": audit_visible,
+}
+
+# Labels whose nodes are personal data: reading one is audited (R15) and needs a purpose (R2).
+PERSONAL = frozenset(VISIBLE) - {"AccessEvent"}
+
+
+def visible(c: Caller, label: str, v: str) -> str:
+    """The predicate for any label; countries and agencies are not personal and open to all."""
+    rule = VISIBLE.get(label)
+    return rule(c, v) if rule else TRUE
+
+
+def link_visible(c: Caller, a: str, b: str) -> str:
+    """R16/R18: a link shows when both persons do; the public sees no links (R13)."""
+    if c.is_public:
+        return FALSE
+    return f"({person_visible(c, a)} AND {person_visible(c, b)})"
+
+
+# --- Fields whose value depends on the caller --------------------------------------------
+# Each returns the Cypher expression to project instead of the stored property, or None
+# for the stored property itself.
+
+
+def _blocked_for_source(c: Caller, v: str) -> str:
+    return f"coalesce({v}.blocked, false) AND NOT {str(oversight(c)).lower()}"
+
+
+def _notice_status(c: Caller, v: str) -> str:
+    # R8: the source of a blocked notice sees it cancelled; R14: expiry applies on reading.
+    return (
+        f"CASE WHEN {_blocked_for_source(c, v)} THEN 'CANCELLED' "
+        f"WHEN {v}.status = 'PUBLISHED' AND {v}.expiresAt <= datetime() THEN 'EXPIRED' "
+        f"ELSE {v}.status END"
+    )
+
+
+def _diffusion_status(c: Caller, v: str) -> str:
+    return f"CASE WHEN coalesce({v}.blocked, false) THEN 'CANCELLED' ELSE coalesce({v}.status, 'ACTIVE') END"
+
+
+def _status_reason(c: Caller, v: str) -> str:
+    # R8: the source learns only the generic reason; the GS and the CCF the real one.
+    if oversight(c):
+        return f"CASE WHEN coalesce({v}.blocked, false) THEN {v}.blockReason ELSE {v}.statusReason END"
+    return f"CASE WHEN coalesce({v}.blocked, false) THEN '{GENERIC_BLOCK_REASON}' ELSE {v}.statusReason END"
+
+
+def _only(allowed: Callable[[Caller], bool]) -> Callable[[Caller, str, str], str | None]:
+    def mask(c: Caller, v: str, prop: str) -> str | None:
+        return None if allowed(c) else "null"
+
+    return mask
+
+
+def _source_or_oversight(c: Caller, v: str, prop: str) -> str | None:
+    if oversight(c):
+        return None
+    return f"CASE WHEN {v}.sourceCountry = $country THEN {v}.{prop} END"
+
+
+_NOT_PUBLIC = _only(lambda c: not c.is_public)
+_OVERSIGHT = _only(oversight)
+
+# (label, field) -> mask(caller, var, property) giving an expression, or None for the property.
+FIELD_RULES: dict[tuple[str, str], Callable[[Caller, str, str], str | None]] = {
+    ("Person", "fingerprintRef"): _only(sees_biometrics),  # R12
+    ("Person", "dnaRef"): _only(sees_biometrics),
+    # R13: the public sees the extract's fields only.
+    **{("Person", f): _NOT_PUBLIC for f in ("aliases", "nameVariants", "nameOriginalScript", "script")},
+    ("Notice", "status"): lambda c, v, p: _notice_status(c, v),
+    ("Notice", "statusReason"): lambda c, v, p: _status_reason(c, v),
+    ("Notice", "allowCountries"): _source_or_oversight,  # R4: the source's own settings
+    ("Notice", "denyCountries"): _source_or_oversight,
+    ("Notice", "blocked"): _OVERSIGHT,  # R8: flags and real reasons for the GS and CCF
+    ("Notice", "blockReason"): _OVERSIGHT,
+    ("Notice", "reviewFlag"): _OVERSIGHT,
+    ("Notice", "reviewDueAt"): _NOT_PUBLIC,
+    ("Notice", "requestedAt"): _NOT_PUBLIC,
+    ("Diffusion", "status"): lambda c, v, p: _diffusion_status(c, v),
+    ("Diffusion", "statusReason"): lambda c, v, p: _status_reason(c, v),
+    ("Diffusion", "allowCountries"): _source_or_oversight,
+    ("Diffusion", "denyCountries"): _source_or_oversight,
+    ("Diffusion", "blocked"): _OVERSIGHT,
+    ("Diffusion", "blockReason"): _OVERSIGHT,
+    ("Diffusion", "reviewFlag"): _OVERSIGHT,
+}
+
+
+def field_expression(c: Caller, label: str, field: str, v: str, prop: str) -> str:
+    rule = FIELD_RULES.get((label, field))
+    expression = rule(c, v, prop) if rule else None
+    return expression if expression is not None else f"{v}.{prop}"

@@ -1,0 +1,223 @@
+"""The GraphQL schema's root fields: each compiles its selection into one statement, runs it
+once, and hands the rows to the types. Access decisions come from ``gateway.policy``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+from gateway import compiler, policy
+from gateway import types as t
+from gateway.audit import AccessRecord
+from gateway.caller import Caller
+from gateway.compiler import Compiler, Page, Statement
+from gateway.db import Graph
+from gateway.errors import Code, GatewayError
+from gateway.limits import Limits, rule
+
+
+@dataclass
+class Context:
+    caller: Caller
+    purpose: str | None
+    graph: Graph
+    schema: strawberry.Schema
+    record: AccessRecord = field(default_factory=AccessRecord)
+
+
+def _context(info: Info) -> Context:
+    return info.context  # type: ignore[no-any-return]
+
+
+def _compiler(info: Info) -> Compiler:
+    ctx = _context(info)
+    return Compiler(ctx.schema, ctx.caller)
+
+
+def _selections(info: Info) -> list[Any]:
+    return list(info.selected_fields[0].selections)
+
+
+async def _fetch(info: Info, statement: Statement, personal: bool = True) -> list[dict[str, Any]]:
+    """The one round trip of a root field; personal reads need a purpose and are recorded."""
+    ctx = _context(info)
+    if personal:
+        if policy.purpose_required(ctx.caller) and ctx.purpose is None:
+            raise GatewayError(
+                Code.PURPOSE_REQUIRED,
+                "this request reads personal data: state its purpose in the X-Purpose header",
+            )
+        ctx.record.fields.append(info.field_name)
+    return await ctx.graph.read(statement.cypher, statement.params)
+
+
+def _returned(info: Info, value: Any) -> Any:
+    """Record the personal records in what a root field returns (R15), and return it."""
+    ctx = _context(info)
+    if ctx.record.touched:
+        ctx.record.collect(value)
+    return value
+
+
+async def _one(info: Info, label: str, key: str, value: Any, personal: bool = True) -> Any:
+    rows = await _fetch(info, _compiler(info).one(label, key, value, _selections(info)), personal)
+    return _returned(info, rows[0]["row"]) if rows else None
+
+
+async def _page(info: Info, statement: Statement, pg: Page) -> Any:
+    rows = await _fetch(info, statement)
+    return _returned(
+        info, compiler.shape_connection(_selections(info), rows[0]["rows"], rows[0]["total"], pg)
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller, as the graph knows it.")
+    async def me(self, info: Info) -> t.Me:
+        caller = _context(info).caller
+        agency_selections = compiler.sub(_selections(info), "agency")
+        agency = None
+        if caller.agency_id:
+            statement = _compiler(info).one("Agency", "id", caller.agency_id, agency_selections)
+            rows = await _fetch(info, statement, personal=False)
+            agency = rows[0]["row"] if rows else None
+        return {  # type: ignore[return-value]
+            "user": caller.user, "agency": agency, "countryCode": caller.country,
+            "scopes": sorted(caller.scopes), "public": caller.is_public,
+        }  # fmt: skip
+
+    @strawberry.field(description="Every member country.")
+    async def countries(self, info: Info) -> list[t.Country]:
+        c = _compiler(info)
+        rows = await _fetch(
+            info,
+            c.statement(
+                f"MATCH (v:Country) RETURN {c.projection('Country', 'v', _selections(info))} AS row ORDER BY v.code"
+            ),
+            personal=False,
+        )
+        return [r["row"] for r in rows]
+
+    @strawberry.field
+    async def country(self, info: Info, code: str) -> t.Country | None:
+        return await _one(info, "Country", "code", code, personal=False)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def agency(self, info: Info, id: strawberry.ID) -> t.Agency | None:
+        return await _one(info, "Agency", "id", str(id), personal=False)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A person, or null if absent or not visible (R17, R18).")
+    async def person(self, info: Info, id: strawberry.ID) -> t.Person | None:
+        return await _one(info, "Person", "id", str(id))  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def persons(
+        self, info: Info, filter: t.PersonFilter | None = None,
+        sort: t.PersonSort = t.PersonSort.FAMILY_NAME_ASC, first: int = 20, after: str | None = None,
+    ) -> t.PersonConnection:  # type: ignore[valid-type]  # fmt: skip
+        pg = compiler.page(first, after)
+        return await _page(
+            info, compiler.persons(_compiler(info), filter, sort.value, pg, _selections(info)), pg
+        )  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def notice(self, info: Info, id: strawberry.ID) -> t.Notice | None:
+        return await _one(info, "Notice", "id", str(id))  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def notices(
+        self, info: Info, filter: t.NoticeFilter | None = None,
+        sort: t.NoticeSort = t.NoticeSort.REQUESTED_AT_DESC, first: int = 20, after: str | None = None,
+    ) -> t.NoticeConnection:  # type: ignore[valid-type]  # fmt: skip
+        pg = compiler.page(first, after)
+        return await _page(
+            info, compiler.notices(_compiler(info), filter, sort.value, pg, _selections(info)), pg
+        )  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def diffusion(self, info: Info, id: strawberry.ID) -> t.Diffusion | None:
+        return await _one(info, "Diffusion", "id", str(id))  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def diffusions(
+        self, info: Info, filter: t.DiffusionFilter | None = None,
+        sort: t.DiffusionSort = t.DiffusionSort.SENT_AT_DESC, first: int = 20, after: str | None = None,
+    ) -> t.DiffusionConnection:  # type: ignore[valid-type]  # fmt: skip
+        pg = compiler.page(first, after)
+        return await _page(
+            info, compiler.diffusions(_compiler(info), filter, sort.value, pg, _selections(info)), pg
+        )  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def asylum_application(self, info: Info, id: strawberry.ID) -> t.AsylumApplication | None:
+        return await _one(info, "AsylumApplication", "id", str(id))  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def asylum_applications(
+        self, info: Info, filter: t.AsylumApplicationFilter | None = None,
+        sort: t.AsylumApplicationSort = t.AsylumApplicationSort.LODGED_AT_DESC, first: int = 20,
+        after: str | None = None,
+    ) -> t.AsylumApplicationConnection:  # type: ignore[valid-type]  # fmt: skip
+        pg = compiler.page(first, after)
+        return await _page(
+            info, compiler.applications(_compiler(info), filter, sort.value, pg, _selections(info)), pg
+        )  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Hit or no-hit against what the caller's country may see (R11).")
+    async def screen(self, info: Info, input: t.ScreeningInput) -> t.ScreeningResult:
+        caller = _context(info).caller
+        if not policy.may_screen(caller):
+            raise GatewayError(Code.FORBIDDEN, "this agency may not run screenings")
+        statement = compiler.screen(
+            _compiler(info), policy.screening_view(caller), policy.full_screening_answer(caller),
+            input, _selections(info),
+        )  # fmt: skip
+        matches = (await _fetch(info, statement))[0]["matches"]
+        hit = bool(matches)
+        _context(info).record.hit = hit
+        return _returned(info, {"outcome": "HIT" if hit else "NO_HIT", "hit": hit, "matches": matches})  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The visible neighbourhood of a person (R16), depth 1 to 3.")
+    async def links(self, info: Info, person_id: strawberry.ID, depth: int = 1) -> t.LinkGraph | None:
+        rows = await _fetch(info, compiler.links(_compiler(info), str(person_id), depth, _selections(info)))
+        return _returned(info, rows[0]["row"]) if rows else None
+
+    @strawberry.field(description="The shortest path through visible persons only (R16), or null.")
+    async def path(
+        self, info: Info, from_person_id: strawberry.ID, to_person_id: strawberry.ID, max_depth: int = 6
+    ) -> t.Path | None:
+        statement = compiler.path(
+            _compiler(info), str(from_person_id), str(to_person_id), max_depth, _selections(info)
+        )
+        rows = await _fetch(info, statement)
+        return _returned(info, rows[0]["row"]) if rows else None
+
+    @strawberry.field(description="The audit log (R15): GS and CCF only.")
+    async def audit_events(
+        self, info: Info, filter: t.AccessEventFilter | None = None, first: int = 20, after: str | None = None
+    ) -> t.AccessEventConnection:  # type: ignore[valid-type]
+        if not policy.reads_audit(_context(info).caller):
+            raise GatewayError(Code.FORBIDDEN, "only the General Secretariat and the CCF read the audit log")
+        pg = compiler.page(first, after)
+        return await _page(info, compiler.access_events(_compiler(info), filter, pg, _selections(info)), pg)  # type: ignore[no-any-return]
+
+
+def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Schema:
+    extensions: list[Any] = [MaxTokensLimiter(max_token_count=max_tokens), AddValidationRules([rule(limits)])]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+__all__ = ["Context", "GraphQLError", "build"]
