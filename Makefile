@@ -7,7 +7,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASSETS := playground/node_modules/.package-lock.json
-NEO4J  := .local/neo4j-lib/.neo4j-installed
 DEMO_PERSONS ?= 2000
 
 .PHONY: run test bench lint setup stop clean
@@ -31,7 +30,8 @@ lint: setup
 	$(BIN)/ruff check gateway graph_schema seed tests bench
 	$(BIN)/mypy gateway graph_schema seed
 
-setup: $(DEPS) $(ASSETS) $(NEO4J)
+setup: $(DEPS) $(ASSETS)
+	$(BIN)/gateway neo4j install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,10 +43,6 @@ $(DEPS): pyproject.toml | $(BIN)/python
 
 $(ASSETS): playground/package.json playground/package-lock.json
 	npm ci --prefix playground --no-audit --no-fund --loglevel=error
-
-$(NEO4J): neo4j/pom.xml | $(DEPS)
-	$(BIN)/gateway neo4j install
-	touch $@
 
 stop:
 	-$(BIN)/gateway neo4j stop

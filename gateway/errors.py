@@ -38,8 +38,9 @@ class GatewayError(Exception):
 
 
 def _code_of(error: GraphQLError) -> str:
-    # graphql-core's token limit aborts parsing with a syntax error; it is a limit all the same.
-    if "contains more than" in error.message and "tokens" in error.message:
+    # graphql-core's token and nesting limits abort parsing with a syntax error; they are
+    # limits all the same.
+    if ("contains more than" in error.message and "tokens" in error.message) or "nested too deeply" in error.message:
         return Code.QUERY_TOO_COMPLEX.value
     return Code.BAD_USER_INPUT.value
 
@@ -55,9 +56,10 @@ def client_error(error: GraphQLError) -> dict[str, Any]:
             "extensions": {"code": original.code.value, **original.extensions},
         }
         return {k: v for k, v in out.items() if v is not None}
-    if original is None:
-        # Parse and validation errors, and our own limit errors raised as GraphQLError.
-        out = dict(error.formatted)
+    if original is None or error.path is None:
+        # Errors in the request itself (parse, validation, variable coercion, our limits),
+        # raised before any resolver ran: graphql-core's messages name the problem.
+        out = {k: v for k, v in error.formatted.items() if k != "path"}
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", _code_of(error))
         out["extensions"] = extensions

@@ -98,7 +98,7 @@ def rule(limits: Limits) -> type[ValidationRule]:
                     )
                     child, is_list = _unwrap(field.type) if field else (None, False)
                     a, d, c = self.measure(selection.selection_set, child, seen)
-                    rows = _first(selection) or (NESTED_LIST_WEIGHT if is_list else 1)
+                    rows = min(_first(selection) or (NESTED_LIST_WEIGHT if is_list else 1), MAX_FIRST)
                     aliases, depth, cost = aliases + a, max(depth, 1 + d), cost + 1 + rows * c
                     continue
                 if isinstance(selection, FragmentSpreadNode):

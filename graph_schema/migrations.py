@@ -8,7 +8,7 @@ once. The service refuses readiness until the graph is at ``LATEST_VERSION``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from neo4j import Driver
@@ -103,11 +103,12 @@ def apply(
     driver: Driver,
     database: str | None = None,
     report: Callable[[Migration], None] = lambda m: None,
+    migrations: Sequence[Migration] = MIGRATIONS,
 ) -> list[Migration]:
     """Apply the pending migrations in order; return those applied."""
     done = current_version(driver, database)
     applied = []
-    for migration in MIGRATIONS:
+    for migration in migrations:
         if migration.version <= done:
             continue
         for statement in migration.statements:

@@ -472,9 +472,10 @@ def make_name(rng: random.Random, pool: Pool, female: bool) -> PersonName:
     primary = _full(given_latin, family.latin)
     tail = f" {second.latin}" if second else ""
     variants: list[str] = []
-    if pool.family_first:
+    reversed_order = _full(family.latin, given_latin)
+    if pool.family_first and reversed_order != primary:
         # Han names are also written family-name first in Latin letters.
-        variants.append(_full(family.latin, given_latin))
+        variants.append(reversed_order)
     for g in given.spellings:
         for f in family.spellings:
             candidate = _full(g + tail, f)

@@ -1,0 +1,157 @@
+"""The endpoint's behaviour on bad input, its limits, health, the playground and the audit."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from neo4j import Driver
+
+from tests.conftest import Client, GatewayProcess, gateway_env, token
+
+PERSON = "query($id: ID!) { person(id: $id) { id familyName } }"
+
+
+def nodes(driver: Driver) -> int:
+    return int(driver.execute_query("MATCH (n) WHERE NOT n:AccessEvent AND NOT n:AuditHead RETURN count(n) AS c").records[0]["c"])
+
+
+def test_health_and_readiness(gateway: GatewayProcess) -> None:
+    assert httpx.get(f"{gateway.url}/healthz").json() == {"status": "alive"}
+    ready = httpx.get(f"{gateway.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+def test_malformed_json_is_bad_user_input(gateway: GatewayProcess) -> None:
+    response = httpx.post(f"{gateway.url}/graphql", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_body_over_the_limit_is_refused_before_parsing(gateway: GatewayProcess) -> None:
+    body = b'{"query": "' + b" " * (5 * 1024 * 1024) + b'{ countries { code } }"}'
+    response = httpx.post(f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ countries { code ", {}),  # does not parse
+        ("{ countries { nope } }", {}),  # unknown field
+        (PERSON, {"id": {"not": "an id"}}),  # wrong variable type
+        ("{ notices(first: 100000) { totalCount } }", {}),  # first above 100
+        ("{ notices(after: \"garbage\") { totalCount } }", {}),  # a cursor we never issued
+        ("{ links(personId: \"P-DEMO-001\", depth: 9) { nodes { id } } }", {}),
+        ("{ persons(filter: {nationality: \"France\"}) { totalCount } }", {}),
+    ],
+)
+def test_bad_requests_get_bad_user_input(client: Client, query: str, variables: dict[str, object]) -> None:
+    assert client.error_code(query, variables, agency="ncb-fr") == "BAD_USER_INPUT"
+
+
+def test_a_missing_id_is_null_not_an_error(client: Client) -> None:
+    assert client.data(PERSON, {"id": "P-NOPE"}, agency="ncb-fr") == {"person": None}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ countries { " + "ncb { country { " * 100 + "code" + " } }" * 100 + " } }",  # 200 levels
+        "{ " + " ".join(f"a{i}: countries {{ code }}" for i in range(1000)) + " }",  # 1,000 aliases
+        "{ persons(first: 100) { edges { node { notices { subject { notices { subject { id } } } } } } } }",  # cost
+    ],
+)
+def test_expensive_queries_are_refused_as_too_complex(client: Client, query: str) -> None:
+    assert client.error_code(query, agency="ncb-fr") == "QUERY_TOO_COMPLEX"
+
+
+def test_cypher_looking_filters_are_plain_values_and_write_nothing(client: Client, seeded: Driver) -> None:
+    before = nodes(seeded)
+    hostile = "x'}) MATCH (n) DETACH DELETE n //"
+    data = client.data(
+        "query($s: String!, $id: ID!) { persons(filter: {name: $s}) { totalCount } notices(filter: {subjectId: $id}) { totalCount } }",
+        {"s": hostile, "id": hostile}, agency="ncb-fr",
+    )  # fmt: skip
+    assert data["notices"]["totalCount"] == 0
+    assert nodes(seeded) == before
+
+
+def test_the_server_stays_up_after_bad_input(client: Client) -> None:
+    client.post("{ countries { code ")
+    assert client.data("{ countries { code } }", purpose=None)["countries"]
+
+
+def test_unexpected_errors_are_masked_with_a_correlation_id(client: Client) -> None:
+    # A sort value outside the enum never reaches Cypher; validation names the problem.
+    body = client.post("{ persons(sort: NOPE) { totalCount } }", agency="ncb-fr").json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Traceback" not in str(body)
+
+
+def test_playground_is_served_offline_with_the_three_examples(gateway: GatewayProcess) -> None:
+    page = httpx.get(f"{gateway.url}/playground")
+    assert page.status_code == 200
+    assert "https://" not in page.text and "http://" not in page.text.replace(gateway.url, "")
+    for title in ("looks up a person", "explores links", "screens an applicant"):
+        assert title in page.text
+    assert "Bearer " in page.text and "X-Purpose" in page.text
+
+
+def test_introspection_and_playground_can_be_switched_off(seeded: Driver, neo4j_auth: tuple[str, str, str]) -> None:
+    server = GatewayProcess(gateway_env(neo4j_auth, GATEWAY_INTROSPECTION="false", GATEWAY_PLAYGROUND="false"))
+    try:
+        assert httpx.get(f"{server.url}/playground").status_code == 404
+        body = httpx.post(f"{server.url}/graphql", json={"query": "{ __schema { types { name } } }"}).json()
+        assert body.get("errors") and not body.get("data")
+    finally:
+        server.stop()
+
+
+def test_every_personal_read_is_audited_with_ids_and_purpose(client: Client) -> None:
+    client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-de", purpose="IDENTIFICATION")
+    events = client.data(
+        '{ auditEvents(filter: {agencyId: "ncb-de"}, first: 1) { edges { node { ids purpose operation } } } }',
+        agency="gs", purpose="DATA_PROTECTION_REVIEW",
+    )["auditEvents"]["edges"]  # fmt: skip
+    assert events[0]["node"]["ids"] == ["Person:P-DEMO-003"]
+    assert events[0]["node"]["purpose"] == "IDENTIFICATION"
+
+
+def test_when_the_audit_cannot_be_written_no_data_leaves(client: Client, seeded: Driver) -> None:
+    # Rewinding the chain's head makes the next event collide with an existing sequence number.
+    client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
+    head = seeded.execute_query("MATCH (h:AuditHead) RETURN h.seq AS seq").records[0]["seq"]
+    seeded.execute_query("MATCH (h:AuditHead) SET h.seq = 0")
+    try:
+        response = client.post(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
+        assert response.status_code == 503
+        assert response.json() == {
+            "data": None,
+            "errors": [{"message": "the audit log is unavailable; no data was returned",
+                        "extensions": {"code": "SERVICE_UNAVAILABLE"}}],
+        }  # fmt: skip
+    finally:
+        seeded.execute_query("MATCH (h:AuditHead) SET h.seq = $seq", seq=head)
+
+
+def test_audit_chain_verifies(client: Client, seeded: Driver) -> None:
+    from gateway.audit import verify
+
+    client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
+    assert verify(seeded).ok
+    first = seeded.execute_query("MATCH (a:AccessEvent) RETURN a.seq AS s, a.purpose AS p ORDER BY s LIMIT 1").records[0]
+    seeded.execute_query("MATCH (a:AccessEvent {seq: $s}) SET a.purpose = 'TAMPERED'", s=first["s"])
+    try:
+        assert verify(seeded).broken_at == first["s"]
+    finally:
+        seeded.execute_query("MATCH (a:AccessEvent {seq: $s}) SET a.purpose = $p", s=first["s"], p=first["p"])
+
+
+def test_an_expired_token_is_unauthenticated(client: Client) -> None:
+    import time
+
+    expired = token("ncb-fr", exp=int(time.time()) - 60, iat=int(time.time()) - 120, nbf=int(time.time()) - 120)
+    response = client.post("{ countries { code } }", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
