@@ -210,9 +210,13 @@ class Query:
 
 
 def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Schema:
-    extensions: list[Any] = [MaxTokensLimiter(max_token_count=max_tokens), AddValidationRules([rule(limits)])]
+    limit_rule = rule(limits)
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules([limit_rule]),
+    ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         extensions=extensions,

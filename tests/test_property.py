@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from neo4j import Driver
 
+from neo4j import Driver
 from tests import reference_policy as ref
 from tests.conftest import Client
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 MAX_PAGES = 12  # pages fetched per paged query at most (first is raised to stay within)
 PURPOSE = "INVESTIGATION"
@@ -158,7 +160,9 @@ def check_connection(
     assert not duplicates, f"{label}: ids returned on more than one page: {duplicates[:10]}"
     got = set(returned)
     leaked = sorted(got - allowed)
-    hidden_or_unfiltered = {i: ("absent from the graph" if i not in universe else "not allowed") for i in leaked}
+    hidden_or_unfiltered = {
+        i: ("absent from the graph" if i not in universe else "not allowed") for i in leaked
+    }
     assert not leaked, f"{label}: returned but not allowed by the reference: {hidden_or_unfiltered}"
     missing = sorted(allowed - got)
     assert not missing, f"{label}: allowed by the reference but not returned: {missing}"
@@ -172,9 +176,12 @@ def check_connection(
 @given(data=st.data())
 def test_notices_paged_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
     agency, v = data.draw(callers(graph), label="caller")
-    sources = sorted({n.source for n in graph.notices.values() if n.source}) + ([v.country] if v.country else [])
+    sources = sorted({n.source for n in graph.notices.values() if n.source}) + (
+        [v.country] if v.country else []
+    )
     flt = subset(
-        data.draw, {"type": st.sampled_from(NOTICE_TYPES), "sourceCountry": st.sampled_from(sources) | countries(graph)}
+        data.draw,
+        {"type": st.sampled_from(NOTICE_TYPES), "sourceCountry": st.sampled_from(sources) | countries(graph)},
     )
     first = data.draw(st.integers(1, 100), label="first")
     allowed = {
@@ -186,7 +193,9 @@ def test_notices_paged_match_the_reference(client: Client, graph: ref.Graph, dat
     }
     returned, totals, used = page_through(client, agency, "notices", flt or None, first, len(allowed))
     note(f"caller={agency} filter={flt} first={used}")
-    check_connection(f"{agency or 'public'} notices(filter: {flt})", returned, totals, allowed, set(graph.notices))
+    check_connection(
+        f"{agency or 'public'} notices(filter: {flt})", returned, totals, allowed, set(graph.notices)
+    )
 
 
 # --- (b) diffusions -------------------------------------------------------------------------
@@ -228,7 +237,9 @@ def test_diffusions_paged_match_the_reference(client: Client, graph: ref.Graph, 
 
 @SETTINGS
 @given(data=st.data())
-def test_asylum_applications_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
+def test_asylum_applications_match_the_reference(
+    client: Client, graph: ref.Graph, data: st.DataObject
+) -> None:
     agency, v = data.draw(callers(graph), label="caller")
     receiving = sorted({a.receiving for a in graph.applications.values() if a.receiving})
     feared = sorted({a.feared for a in graph.applications.values() if a.feared})
@@ -248,10 +259,16 @@ def test_asylum_applications_match_the_reference(client: Client, graph: ref.Grap
         and flt.get("status", a.status) == a.status
         and ("receivingCountry" not in flt or flt["receivingCountry"] == a.receiving)
     }
-    returned, totals, used = page_through(client, agency, "asylumApplications", flt or None, first, len(allowed))
+    returned, totals, used = page_through(
+        client, agency, "asylumApplications", flt or None, first, len(allowed)
+    )
     note(f"caller={agency} filter={flt} first={used}")
     check_connection(
-        f"{agency or 'public'} asylumApplications(filter: {flt})", returned, totals, allowed, set(graph.applications)
+        f"{agency or 'public'} asylumApplications(filter: {flt})",
+        returned,
+        totals,
+        allowed,
+        set(graph.applications),
     )
 
 
@@ -260,11 +277,14 @@ def test_asylum_applications_match_the_reference(client: Client, graph: ref.Grap
 
 @SETTINGS
 @given(data=st.data())
-def test_persons_by_nationality_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
+def test_persons_by_nationality_match_the_reference(
+    client: Client, graph: ref.Graph, data: st.DataObject
+) -> None:
     agency, v = data.draw(callers(graph), label="caller")
     nationalities = sorted({c for p in graph.persons.values() for c in p.nationalities})
     nationality = data.draw(
-        st.sampled_from(nationalities) | countries(graph) | st.sampled_from([v.country or "KZ"]), label="nationality"
+        st.sampled_from(nationalities) | countries(graph) | st.sampled_from([v.country or "KZ"]),
+        label="nationality",
     )
     first = data.draw(st.integers(1, 100), label="first")
     t = now()
@@ -276,7 +296,9 @@ def test_persons_by_nationality_match_the_reference(client: Client, graph: ref.G
     flt = {"nationality": nationality}
     returned, totals, used = page_through(client, agency, "persons", flt, first, len(allowed))
     note(f"caller={agency} filter={flt} first={used}")
-    check_connection(f"{agency or 'public'} persons(filter: {flt})", returned, totals, allowed, set(graph.persons))
+    check_connection(
+        f"{agency or 'public'} persons(filter: {flt})", returned, totals, allowed, set(graph.persons)
+    )
 
 
 # --- (e) single look-ups --------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""`make bench`: the gateway against hand-written Cypher on the same driver and graph.
+
+Seeds 100,000 persons into a Neo4j of its own (kept in .local/bench-neo4j, so later runs
+reuse it), starts a gateway process, and for each query and concurrency level measures p50
+and p99 latency and throughput through HTTP and through the driver directly, then prints
+the ratio gateway/Cypher. Every request is checked for errors: a failing query stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+from neo4j import AsyncGraphDatabase, GraphDatabase, NotificationMinimumSeverity
+
+from bench.queries import AGENCY, CASES, COUNTRY
+from gateway.auth import mint
+from gateway.neo4j_local import LocalNeo4j
+from gateway.settings import LOCAL_DIR, Settings
+from graph_schema import migrations
+from seed.loader import load
+from tests.conftest import GatewayProcess, free_port
+
+PERSONS = int(os.environ.get("BENCH_PERSONS", "100000"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
+LEVELS = (1, 4, 16)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(call: Callable[[int], Awaitable[None]], concurrency: int) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, requests/s) over REQUESTS calls at the given concurrency."""
+    latencies: list[float] = []
+    counter = iter(range(REQUESTS))
+
+    async def worker() -> None:
+        for i in counter:
+            start = time.perf_counter()
+            await call(i)
+            latencies.append((time.perf_counter() - start) * 1000)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    return statistics.median(latencies), percentile(latencies, 0.99), REQUESTS / elapsed
+
+
+async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
+    settings = Settings(GATEWAY_JWT_SECRET="bench-secret-" + "y" * 40)  # type: ignore[call-arg]
+    token = mint(settings, AGENCY, "bench", 3600)
+    driver = AsyncGraphDatabase.driver(uri, auth=("neo4j", password),
+                                       notifications_min_severity=NotificationMinimumSeverity.OFF)  # fmt: skip
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
+        print(f"{'query':36} {'conc':>4} | {'gw p50':>7} {'gw p99':>7} {'gw rps':>7} | "
+              f"{'cy p50':>7} {'cy p99':>7} {'cy rps':>7} | {'p50 ratio':>9}")  # fmt: skip
+        for case in CASES:
+            async def via_gateway(i: int, case=case) -> None:  # noqa: B023
+                r = await http.post(
+                    f"{url}/graphql",
+                    json={"query": case.graphql, "variables": case.variables(subjects[i % len(subjects)])},
+                    headers={"Authorization": f"Bearer {token}", "X-Purpose": case.purpose},
+                )
+                body = r.json()
+                if r.status_code != 200 or body.get("errors"):
+                    raise SystemExit(f"{case.name}: {body}")
+
+            async def via_cypher(i: int, case=case) -> None:  # noqa: B023
+                params = {"country": COUNTRY, **case.variables(subjects[i % len(subjects)])}
+                await driver.execute_query(case.cypher, params, routing_="r")
+
+            for level in LEVELS:
+                await via_gateway(0), await via_cypher(0)  # warm the plan caches
+                g = await measure(via_gateway, level)
+                c = await measure(via_cypher, level)
+                print(f"{case.name:36} {level:>4} | {g[0]:7.1f} {g[1]:7.1f} {g[2]:7.0f} | "
+                      f"{c[0]:7.1f} {c[1]:7.1f} {c[2]:7.0f} | {g[0] / c[0]:8.2f}x", flush=True)  # fmt: skip
+    await driver.close()
+
+
+def main() -> None:
+    server = LocalNeo4j(home=LOCAL_DIR / "bench-neo4j", lib=LOCAL_DIR / "neo4j-lib",
+                        bolt_port=free_port(), http_port=free_port(), heap="3g", pagecache="3g")  # fmt: skip
+    server.start()
+    try:
+        with GraphDatabase.driver(server.bolt_uri, auth=("neo4j", server.password())) as driver:
+            migrations.apply(driver)
+            summary = load(driver, PERSONS, 1, progress=True)
+            print(summary)
+            rows = driver.execute_query(
+                "MATCH (p:Person)<-[:CONCERNS]-(:Notice) WITH DISTINCT p LIMIT 500 RETURN p.id AS id"
+            ).records
+        subjects = [r["id"] for r in rows]
+        random.Random(1).shuffle(subjects)
+        env = {**os.environ, "NEO4J_URI": server.bolt_uri, "NEO4J_PASSWORD": server.password(),
+               "GATEWAY_JWT_SECRET": "bench-secret-" + "y" * 40, "GATEWAY_PLAYGROUND": "false"}  # fmt: skip
+        gateway = GatewayProcess(env)
+        try:
+            print(f"{PERSONS:,} persons; {REQUESTS} requests per query and level; caller {AGENCY}")
+            asyncio.run(bench(gateway.url, server.bolt_uri, server.password(), subjects))
+        finally:
+            gateway.stop()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
