@@ -4,7 +4,8 @@ This module is the test oracle for the gateway's Cypher predicates (``gateway/po
 It deliberately shares no logic with them: the graph is read once into plain dataclasses,
 source and receiving countries are taken from the relationships that domain.md names
 (``REQUESTED_BY``/``SENT_BY``/``LODGED_IN`` -> agency -> ``OF_COUNTRY``) rather than from the
-denormalised ``sourceCountry``/``receivingCountry`` properties, and the caller's rights are
+denormalised ``sourceCountry``/``receivingCountry`` properties, R8's block is derived from the
+granted applications as well as read from the ``blocked`` flag, and the caller's rights are
 derived from its agency record and its ``AUTHORIZED_BY`` relationship, not from
 ``gateway.caller``.
 """
@@ -12,7 +13,7 @@ derived from its agency record and its ``AUTHORIZED_BY`` relationship, not from
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,7 @@ class Notice:
     deny: frozenset[str]
     source: str | None  # country of the requesting agency (None for e.g. the UNSC)
     subject: str | None
+    protected: bool = False  # R8: the subject was granted asylum against the source country
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Diffusion:
     deny: frozenset[str]
     source: str | None  # country of the sending agency
     subject: str | None
+    protected: bool = False  # R8, as for notices
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,11 @@ def load(driver: Driver) -> Graph:
             "RETURN a.id AS source, b.id AS target, r.kind AS kind"
         )
     ]
+    # R8, derived from the applications rather than read from the stored flag: an item about a
+    # person granted asylum whose source is the feared country is blocked for members.
+    granted = {(a.applicant, a.feared) for a in applications.values() if a.status == "GRANTED" and a.feared}
+    notices = {k: replace(n, protected=(n.subject, n.source) in granted) for k, n in notices.items()}
+    diffusions = {k: replace(d, protected=(d.subject, d.source) in granted) for k, d in diffusions.items()}
     return Graph(agencies, notices, diffusions, applications, persons, links)
 
 
@@ -301,7 +309,7 @@ def admitted(country: str | None, allow: frozenset[str], deny: frozenset[str]) -
 
 def live(n: Notice, now: datetime) -> bool:
     """R5/R8/R14: published, not blocked, and not yet past its expiry."""
-    if n.status != PUBLISHED or n.blocked:
+    if n.status != PUBLISHED or n.blocked or n.protected:
         return False
     return n.expires_at is None or n.expires_at > now
 
@@ -328,7 +336,7 @@ def visible_diffusion(v: Viewer, d: Diffusion) -> bool:
     if has_member_view(v):
         if d.source is not None and d.source == v.country:
             return True
-        if d.blocked:  # R8
+        if d.blocked or d.protected:  # R8
             return False
         addressed = d.to_all or v.country in d.recipients
         return addressed and admitted(v.country, d.allow, d.deny)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from neo4j import Driver
@@ -153,20 +153,30 @@ def page_through(
 
 
 def check_connection(
-    label: str, returned: list[str], totals: set[int], allowed: set[str], universe: set[str]
+    label: str, returned: list[str], totals: set[int], matching: set[str], allowed: set[str], universe: set[str]
 ) -> None:
-    """Soundness, completeness and totalCount of one paged result against the reference."""
+    """Soundness, completeness and totalCount of one paged result against the reference.
+
+    ``matching``: every id that matches the query's filter, visible or not; ``allowed``: those
+    of them the caller may see.
+    """
+    event(f"reference allows {_bucket(len(allowed))} ids")
+    event("filter matches hidden records too" if matching - allowed else "filter matches no hidden record")
     duplicates = sorted(i for i, c in Counter(returned).items() if c > 1)
     assert not duplicates, f"{label}: ids returned on more than one page: {duplicates[:10]}"
     got = set(returned)
-    leaked = sorted(got - allowed)
-    hidden_or_unfiltered = {
-        i: ("absent from the graph" if i not in universe else "not allowed") for i in leaked
+    wrong = {
+        i: "absent from the graph" if i not in universe else "hidden" if i in matching else "outside the filter"
+        for i in sorted(got - allowed)
     }
-    assert not leaked, f"{label}: returned but not allowed by the reference: {hidden_or_unfiltered}"
+    assert not wrong, f"{label}: returned but not allowed by the reference: {wrong}"
     missing = sorted(allowed - got)
     assert not missing, f"{label}: allowed by the reference but not returned: {missing}"
     assert totals == {len(allowed)}, f"{label}: totalCount {sorted(totals)} != reference {len(allowed)}"
+
+
+def _bucket(n: int) -> str:
+    return "0" if n == 0 else "1-9" if n < 10 else "10-99" if n < 100 else "100+"
 
 
 # --- (a) notices ----------------------------------------------------------------------------
