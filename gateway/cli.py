@@ -156,6 +156,18 @@ def serve(
 
 
 @app.command()
+def expire() -> None:
+    """Mark published notices past their expiry as EXPIRED (R14; reads apply expiry anyway)."""
+    with graph() as driver, driver.session(database=get_settings().neo4j_database) as session:
+        record = session.run(
+            "MATCH (n:Notice {status: 'PUBLISHED'}) WHERE n.expiresAt <= datetime() "
+            "CALL (n) { SET n.status = 'EXPIRED', n.version = coalesce(n.version, 0) + 1 } "
+            "IN TRANSACTIONS OF 10000 ROWS RETURN count(n) AS expired"
+        ).single()
+    typer.echo(f"{record['expired'] if record else 0} notices marked EXPIRED")
+
+
+@app.command()
 def token(
     agency: Annotated[str, typer.Option(help="The agency id, e.g. ncb-fr.")],
     user: Annotated[str, typer.Option(help="The user's name.")] = "dev",

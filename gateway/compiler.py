@@ -343,6 +343,30 @@ def applications(c: Compiler, flt: Any, sort: str, pg: Page, selections: Sequenc
     return c.connection("AsylumApplication", conditions, sort, pg, selections)
 
 
+def due_for_review(c: Compiler, pg: Page, selections: Sequence[Selection]) -> Statement:
+    """R14: the caller's own live notices whose review window has opened."""
+    conditions = [
+        "v.sourceCountry = $country",
+        "v.status = 'PUBLISHED'",
+        "NOT coalesce(v.blocked, false)",
+        "v.reviewDueAt <= datetime() < v.expiresAt",
+    ]
+    if not policy.may_request(c.caller):
+        conditions.append("false")
+    return c.connection("Notice", conditions, "{v}.expiresAt ASC", pg, selections)
+
+
+def notifications(c: Compiler, flt: Any, pg: Page, selections: Sequence[Selection]) -> Statement:
+    conditions: list[str] = []
+    if flt is not None:
+        if _set(flt.outcome):
+            conditions.append(f"v.outcome = {c.param(flt.outcome.value)}")
+        if _set(flt.receiving_country):
+            code = country_code(flt.receiving_country, "filter.receivingCountry")
+            conditions.append(f"v.receivingCountry = {c.param(code)}")
+    return c.connection("StatusNotification", conditions, "{v}.createdAt DESC", pg, selections)
+
+
 def access_events(c: Compiler, flt: Any, pg: Page, selections: Sequence[Selection]) -> Statement:
     conditions: list[str] = []
     if flt is not None:

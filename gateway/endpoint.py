@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from gateway import audit
 from gateway.auth import InvalidToken, TokenVerifier
 from gateway.caller import PUBLIC, Caller, CallerDirectory, CallerUnknown
+from gateway.context import Context
 from gateway.db import Graph
 from gateway.errors import Code, GatewayError, client_error
-from gateway.schema import Context
 from graph_schema.model import Purpose
 
 

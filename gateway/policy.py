@@ -69,7 +69,7 @@ def purpose_required(c: Caller) -> bool:
 
 
 def parameters(c: Caller) -> dict[str, Any]:
-    return {"country": c.country}
+    return {"country": c.country, "agency": c.agency_id}
 
 
 # --- Visibility of each kind of node, as a Cypher predicate over the variable v ---------
@@ -115,6 +115,7 @@ def diffusion_visible(c: Caller, v: str) -> str:
     if reads_as_member(c):  # R6, R4, R8; never public, never international here
         return (
             f"({v}.sourceCountry = $country OR (NOT coalesce({v}.blocked, false) "
+            f"AND coalesce({v}.status, 'ACTIVE') = 'ACTIVE' "
             f"AND ({v}.toAllMembers OR EXISTS {{ ({v})-[:SENT_TO]->(:Country {{code: $country}}) }}) "
             f"AND {_restrictions(v)}))"
         )
@@ -156,6 +157,8 @@ def person_visible(c: Caller, v: str) -> str:
         ways.append(
             f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(:Country {{code: $country}}) }}"
         )
+    elif c.kind == AgencyKind.NATIONAL_ENTITY:  # an agency always sees the records it created
+        ways.append(f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency {{id: $agency}}) }}")
     x = f"{v}_via"  # a name of its own, so predicates nest without capturing variables
     for pattern, visible in (
         (f"({x}:Notice)-[:CONCERNS]->({v})", notice_visible),
@@ -281,3 +284,61 @@ def field_expression(c: Caller, label: str, field: str, v: str, prop: str) -> st
     rule = FIELD_RULES.get((label, field))
     expression = rule(c, v, prop) if rule else None
     return expression if expression is not None else f"{v}.{prop}"
+
+
+# --- Who may write what (R3, R7-R10, R14) ------------------------------------------------
+# Each takes the caller and the facts of the record it would change; the workflows load
+# those facts under a write lock and ask here before they write.
+
+
+def is_source(c: Caller, source_country: str | None) -> bool:
+    """R3: the source is the NCB of the country that requested or sent the record."""
+    return c.kind == AgencyKind.NCB and source_country is not None and c.country == source_country
+
+
+def may_request(c: Caller) -> bool:
+    """R3: notices and diffusions are requested by NCBs."""
+    return c.kind == AgencyKind.NCB
+
+
+def may_review(c: Caller) -> bool:
+    """R3: the General Secretariat reviews (publishes, refuses, restores)."""
+    return c.kind == AgencyKind.GENERAL_SECRETARIAT
+
+
+def may_cancel(c: Caller, source_country: str | None) -> bool:
+    return is_source(c, source_country) or may_review(c)
+
+
+def may_record_person(c: Caller) -> bool:
+    """NCBs, national entities that read, and asylum authorities registering applicants."""
+    return reads_as_member(c) or reads_asylum(c)
+
+
+def may_update_person(c: Caller, recorded_by: str | None) -> bool:
+    """R3: only the agency that created the person's record changes it."""
+    return c.agency_id is not None and c.agency_id == recorded_by
+
+
+def may_record_document(c: Caller, issuing_country: str) -> bool:
+    """R3: only the issuing country records its travel documents."""
+    return reads_as_member(c) and c.country == issuing_country
+
+
+def may_link(c: Caller) -> bool:
+    return reads_as_member(c) or oversight(c)
+
+
+def may_handle_asylum(c: Caller, receiving_country: str | None) -> bool:
+    """R7/R10: the asylum authority of the receiving country files and decides."""
+    return (
+        c.kind == AgencyKind.NATIONAL_ENTITY
+        and Scope.ASYLUM in c.scopes
+        and c.country is not None
+        and c.country == receiving_country
+    )
+
+
+def reads_notifications(c: Caller) -> bool:
+    """R9: status notifications are for the GS and the CCF."""
+    return oversight(c)

@@ -3,7 +3,6 @@ once, and hands the rows to the types. Access decisions come from ``gateway.poli
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -14,21 +13,10 @@ from strawberry.types import Info
 
 from gateway import compiler, policy
 from gateway import types as t
-from gateway.audit import AccessRecord
-from gateway.caller import Caller
 from gateway.compiler import Compiler, Page, Statement
-from gateway.db import Graph
+from gateway.context import Context
 from gateway.errors import Code, GatewayError
 from gateway.limits import Limits, rule
-
-
-@dataclass
-class Context:
-    caller: Caller
-    purpose: str | None
-    graph: Graph
-    schema: strawberry.Schema
-    record: AccessRecord = field(default_factory=AccessRecord)
 
 
 def _context(info: Info) -> Context:
@@ -199,6 +187,24 @@ class Query:
         rows = await _fetch(info, statement)
         return _returned(info, rows[0]["row"]) if rows else None
 
+    @strawberry.field(description="The caller's own published notices in their review window (R14).")
+    async def notices_due_for_review(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> t.NoticeConnection:  # type: ignore[valid-type]
+        pg = compiler.page(first, after)
+        statement = compiler.due_for_review(_compiler(info), pg, _selections(info))
+        return await _page(info, statement, pg)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Reports of asylum decisions (R9): GS and CCF only.")
+    async def status_notifications(
+        self, info: Info, filter: t.StatusNotificationFilter | None = None, first: int = 20, after: str | None = None
+    ) -> t.StatusNotificationConnection:  # type: ignore[valid-type]
+        if not policy.reads_notifications(_context(info).caller):
+            raise GatewayError(Code.FORBIDDEN, "only the General Secretariat and the CCF read status notifications")
+        pg = compiler.page(first, after)
+        statement = compiler.notifications(_compiler(info), filter, pg, _selections(info))
+        return await _page(info, statement, pg)  # type: ignore[no-any-return]
+
     @strawberry.field(description="The audit log (R15): GS and CCF only.")
     async def audit_events(
         self, info: Info, filter: t.AccessEventFilter | None = None, first: int = 20, after: str | None = None
@@ -217,8 +223,11 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    from gateway.mutations import Mutation
+
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -395,6 +395,12 @@ class AsylumApplicationFilter:
 
 
 @strawberry.input
+class StatusNotificationFilter:
+    outcome: ApplicationStatus | None = strawberry.UNSET
+    receiving_country: str | None = strawberry.UNSET
+
+
+@strawberry.input
 class AccessEventFilter:
     agency_id: str | None = strawberry.UNSET
     user_id: str | None = strawberry.UNSET

@@ -87,6 +87,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the audit chain's head (R15)",
         (_unique("AuditHead", "id"),),
     ),
+    Migration(
+        5,
+        "idempotency keys of mutations",
+        (_unique("IdempotencyRecord", "key"),),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

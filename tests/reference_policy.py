@@ -113,6 +113,12 @@ class Graph:
     applications_of: dict[str, list[Application]] = field(default_factory=dict)
     adjacency: dict[str, list[int]] = field(default_factory=dict)  # person -> indexes into links
 
+    def __repr__(self) -> str:  # keeps Hypothesis's falsifying-example reports readable
+        return (
+            f"Graph({len(self.notices)} notices, {len(self.diffusions)} diffusions, "
+            f"{len(self.applications)} applications, {len(self.persons)} persons, {len(self.links)} links)"
+        )
+
     def __post_init__(self) -> None:
         notices_of: dict[str, list[Notice]] = defaultdict(list)
         diffusions_of: dict[str, list[Diffusion]] = defaultdict(list)

@@ -15,7 +15,8 @@ from gateway import compiler, policy
 from gateway.caller import PUBLIC, Caller
 from gateway.errors import GatewayError
 from gateway.limits import Limits
-from gateway.schema import Context, build
+from gateway.context import Context
+from gateway.schema import build
 from graph_schema.model import AgencyKind, Scope
 
 SCHEMA = build(Limits(max_depth=10, max_aliases=30, max_cost=5000), max_tokens=2000, introspection=True)

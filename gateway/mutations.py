@@ -1,0 +1,293 @@
+"""The GraphQL mutations: each is one write transaction with its audit event inside it.
+
+``_mutate`` is the one path every mutation takes: authenticated caller and purpose, the
+idempotency key, the workflow (``gateway.workflows``) under write locks, the audit event of
+the ids written, and the result read back in the same transaction. A refused attempt rolls
+back and is then audited on its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any
+
+import strawberry
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
+
+from gateway import audit, workflows
+from gateway import types as t
+from gateway.compiler import Compiler
+from gateway.context import Context
+from gateway.errors import Code, GatewayError
+from graph_schema.model import (
+    ApplicationStatus,
+    AssociateKind,
+    DiffusionPurpose,
+    DocumentStatus,
+    DocumentType,
+    LegalBasis,
+    NoticeType,
+    Sex,
+)
+from neo4j import AsyncManagedTransaction
+
+strawberry.enum(Sex, description="M, F or X.")
+strawberry.enum(AssociateKind, description="How two persons are linked.")
+
+
+@strawberry.enum(description="The GS's decision on a requested notice.")
+class NoticeDecision(Enum):
+    PUBLISH = "PUBLISH"
+    REFUSE = "REFUSE"
+
+
+@strawberry.enum(description="The GS's decision on a diffusion under review.")
+class DiffusionDecision(Enum):
+    CONFIRM = "CONFIRM"
+    CANCEL = "CANCEL"
+
+
+@strawberry.input
+class RequestNoticeInput:
+    person_id: strawberry.ID
+    type: NoticeType
+    offence_summary: str
+    public_extract: bool = False
+    allow_countries: list[str] | None = None
+    deny_countries: list[str] | None = None
+
+
+@strawberry.input
+class IssueDiffusionInput:
+    person_id: strawberry.ID
+    purpose: DiffusionPurpose
+    recipients: list[str] | None = None
+    to_all_members: bool = False
+    allow_countries: list[str] | None = None
+    deny_countries: list[str] | None = None
+
+
+@strawberry.input
+class PersonInput:
+    family_name: str
+    given_names: str | None = None
+    date_of_birth: datetime.date | None = None
+    sex: Sex | None = None
+    nationalities: list[str] | None = None
+    aliases: list[str] | None = None
+    name_original_script: str | None = None
+
+
+@strawberry.input
+class PersonUpdateInput:
+    family_name: str | None = None
+    given_names: str | None = None
+    date_of_birth: datetime.date | None = None
+    sex: Sex | None = None
+    aliases: list[str] | None = None
+    name_original_script: str | None = None
+
+
+@strawberry.input
+class TravelDocumentInput:
+    number: str
+    type: DocumentType
+    status: DocumentStatus = DocumentStatus.VALID
+
+
+@strawberry.input
+class AsylumApplicationInput:
+    person_id: strawberry.ID
+    feared_persecution_country: str
+    lodged_at: datetime.date
+
+
+@strawberry.input
+class AsylumDecisionInput:
+    outcome: ApplicationStatus
+    decided_at: datetime.date
+    legal_basis: LegalBasis | None = None
+    denied_on_criminal_grounds: bool = False
+
+
+def _fingerprint(name: str, arguments: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps([name, arguments], sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def _rows(tx: AsyncManagedTransaction, cypher: str, **params: Any) -> list[dict[str, Any]]:
+    result = await tx.run(cypher, params)
+    return [r.data() async for r in result]
+
+
+async def _mutate(
+    info: Info, label: str, work: Callable[[workflows.Work], Awaitable[list[str]]], key: str | None
+) -> Any:
+    ctx: Context = info.context
+    caller = ctx.caller
+    if caller.is_public:
+        raise GatewayError(Code.UNAUTHENTICATED, "writing needs a token")
+    if ctx.purpose is None:
+        raise GatewayError(Code.PURPOSE_REQUIRED, "state the purpose of this write in the X-Purpose header")
+    selection = info.selected_fields[0]
+    assert isinstance(selection, SelectedField)
+    arguments = {k: v for k, v in selection.arguments.items() if k != "idempotencyKey"}
+    fingerprint = _fingerprint(info.field_name, arguments)
+    scoped_key = f"{caller.agency_id}:{info.field_name}:{key}" if key else None
+    operation = f"mutation:{info.field_name}"
+
+    def entry(ids: list[str], outcome: str) -> dict[str, Any]:
+        return audit.event(caller.user, caller.agency_id, operation, ctx.purpose, ids, None, outcome)
+
+    async def transaction(tx: AsyncManagedTransaction) -> Any:
+        result_id: str | None = None
+        if scoped_key:
+            known = await _rows(
+                tx, "MERGE (i:IdempotencyRecord {key: $key}) RETURN i.fingerprint AS fp, i.resultId AS id", key=scoped_key
+            )
+            if known[0]["id"] is not None:
+                if known[0]["fp"] != fingerprint:
+                    raise GatewayError(Code.CONFLICT, "this idempotencyKey was used with a different input")
+                result_id = known[0]["id"]
+                await audit.append(tx, [entry([result_id], "REPLAY")])
+        if result_id is None:
+            written = await work(workflows.Work(tx, caller, Compiler(ctx.schema, caller)))
+            result_id = written[0]
+            await audit.append(tx, [entry(written, "OK")])
+            if scoped_key:
+                await _rows(
+                    tx, "MATCH (i:IdempotencyRecord {key: $key}) SET i.fingerprint = $fp, i.resultId = $id, "
+                    "i.createdAt = datetime()", key=scoped_key, fp=fingerprint, id=result_id,
+                )  # fmt: skip
+        statement = Compiler(ctx.schema, caller).one(label, "id", result_id, list(selection.selections))
+        rows = await _rows(tx, statement.cypher, **statement.params)
+        return rows[0]["row"] if rows else None
+
+    try:
+        async with ctx.graph.driver.session(database=ctx.graph.database) as session:
+            return await session.execute_write(transaction)
+    except GatewayError as refused:
+        await _audit_refusal(ctx, entry(_targets(arguments), f"REFUSED:{refused.code.value}"))
+        raise
+    except (ServiceUnavailable, SessionExpired, DriverError, OSError) as error:
+        raise GatewayError(Code.SERVICE_UNAVAILABLE, "the graph is unavailable; nothing was written") from error
+    except Neo4jError as error:
+        if error.code and "ConstraintValidationFailed" in error.code:
+            raise GatewayError(Code.CONFLICT, "a concurrent write got there first; nothing was written") from error
+        raise
+
+
+def _targets(arguments: dict[str, Any]) -> list[str]:
+    """The ids a refused mutation aimed at, as far as its arguments name them."""
+    named = [arguments.get("id"), arguments.get("personId"), arguments.get("a"), arguments.get("b")]
+    payload = arguments.get("input")
+    if isinstance(payload, dict):
+        named.append(payload.get("personId"))
+    return [str(x) for x in named if isinstance(x, str)]
+
+
+async def _audit_refusal(ctx: Context, event: dict[str, Any]) -> None:
+    """Record the refused attempt (R15); the request fails either way."""
+    try:
+        async with ctx.graph.driver.session(database=ctx.graph.database) as session:
+            await session.execute_write(audit.append, [event])
+    except Exception:
+        pass
+
+
+IdempotencyKey = strawberry.argument(description="Retrying with the same key and input returns the first result.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="An NCB requests a notice (status REQUESTED).")
+    async def request_notice(self, info: Info, input: RequestNoticeInput, idempotency_key: str | None = None) -> t.Notice | None:
+        return await _mutate(info, "Notice", lambda w: workflows.request_notice(w, input), idempotency_key)
+
+    @strawberry.mutation(description="The GS publishes or refuses a requested notice.")
+    async def review_notice(
+        self, info: Info, id: strawberry.ID, decision: NoticeDecision, reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> t.Notice | None:  # fmt: skip
+        return await _mutate(info, "Notice", lambda w: workflows.review_notice(w, str(id), decision.value, reason), idempotency_key)
+
+    @strawberry.mutation(description="The source extends a notice in its review window (R14).")
+    async def extend_notice(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Notice | None:
+        return await _mutate(info, "Notice", lambda w: workflows.extend_notice(w, str(id), reason), idempotency_key)
+
+    @strawberry.mutation(description="The source or the GS cancels a notice.")
+    async def cancel_notice(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Notice | None:
+        return await _mutate(info, "Notice", lambda w: workflows.cancel_notice(w, str(id), reason), idempotency_key)
+
+    @strawberry.mutation(description="The source sets a notice's allow or deny list (R4).")
+    async def set_restrictions(
+        self, info: Info, id: strawberry.ID, allow_countries: list[str] | None = None,
+        deny_countries: list[str] | None = None, idempotency_key: str | None = None,
+    ) -> t.Notice | None:  # fmt: skip
+        return await _mutate(
+            info, "Notice", lambda w: workflows.set_restrictions(w, "Notice", str(id), allow_countries, deny_countries),
+            idempotency_key,
+        )  # fmt: skip
+
+    @strawberry.mutation(description="The GS restores a blocked notice once protection has ended (R8).")
+    async def restore_notice(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Notice | None:
+        return await _mutate(info, "Notice", lambda w: workflows.restore(w, "Notice", str(id), reason), idempotency_key)
+
+    @strawberry.mutation(description="An NCB sends a diffusion to chosen countries or to all (R6).")
+    async def issue_diffusion(self, info: Info, input: IssueDiffusionInput, idempotency_key: str | None = None) -> t.Diffusion | None:
+        return await _mutate(info, "Diffusion", lambda w: workflows.issue_diffusion(w, input), idempotency_key)
+
+    @strawberry.mutation(description="The GS reviews a diffusion: confirm, or cancel with a reason.")
+    async def review_diffusion(
+        self, info: Info, id: strawberry.ID, decision: DiffusionDecision, reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> t.Diffusion | None:  # fmt: skip
+        return await _mutate(info, "Diffusion", lambda w: workflows.review_diffusion(w, str(id), decision.value, reason), idempotency_key)
+
+    @strawberry.mutation(description="The GS restores a blocked diffusion once protection has ended (R8).")
+    async def restore_diffusion(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Diffusion | None:
+        return await _mutate(info, "Diffusion", lambda w: workflows.restore(w, "Diffusion", str(id), reason), idempotency_key)
+
+    @strawberry.mutation(description="Record a person; the caller's agency becomes the record's source.")
+    async def create_person(self, info: Info, input: PersonInput, idempotency_key: str | None = None) -> t.Person | None:
+        return await _mutate(info, "Person", lambda w: workflows.create_person(w, input), idempotency_key)
+
+    @strawberry.mutation(description="The agency that recorded a person changes the record (R3).")
+    async def update_person(self, info: Info, id: strawberry.ID, input: PersonUpdateInput, idempotency_key: str | None = None) -> t.Person | None:
+        return await _mutate(info, "Person", lambda w: workflows.update_person(w, str(id), input), idempotency_key)
+
+    @strawberry.mutation(description="The issuing country records a travel document of a person (R3).")
+    async def add_travel_document(
+        self, info: Info, person_id: strawberry.ID, input: TravelDocumentInput, idempotency_key: str | None = None
+    ) -> t.Person | None:
+        async def work(w: workflows.Work) -> list[str]:
+            ids = await workflows.add_travel_document(w, str(person_id), input)
+            return [ids[1], ids[0]]  # the result is the holder
+
+        return await _mutate(info, "Person", work, idempotency_key)
+
+    @strawberry.mutation(description="Link two persons the caller can see.")
+    async def link_persons(
+        self, info: Info, a: strawberry.ID, b: strawberry.ID, kind: AssociateKind, idempotency_key: str | None = None
+    ) -> t.Person | None:
+        return await _mutate(info, "Person", lambda w: workflows.link_persons(w, str(a), str(b), kind.value), idempotency_key)
+
+    @strawberry.mutation(description="The asylum authority files an application; the screening runs (R10).")
+    async def file_asylum_application(
+        self, info: Info, input: AsylumApplicationInput, idempotency_key: str | None = None
+    ) -> t.AsylumApplication | None:
+        return await _mutate(info, "AsylumApplication", lambda w: workflows.file_application(w, input), idempotency_key)
+
+    @strawberry.mutation(description="The asylum authority decides; the GS and CCF are notified (R8, R9).")
+    async def decide_asylum_application(
+        self, info: Info, id: strawberry.ID, input: AsylumDecisionInput, idempotency_key: str | None = None
+    ) -> t.AsylumApplication | None:
+        return await _mutate(info, "AsylumApplication", lambda w: workflows.decide_application(w, str(id), input), idempotency_key)
+
+
+__all__ = ["Mutation"]

@@ -1,0 +1,456 @@
+"""The workflows behind the mutations: notices, diffusions, persons and the asylum procedure.
+
+Each function runs inside the one write transaction that the mutation opens, loads the
+record it changes with a write lock (so that two racing decisions are serialised and the
+loser sees the winner's state), asks ``gateway.policy`` whether the caller may act, checks
+the record's state, writes, and returns the ids it wrote. Raising rolls everything back.
+A record the caller may not see is reported exactly like a missing one (R17).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from gateway import policy
+from gateway.caller import Caller
+from gateway.compiler import Compiler, country_code
+from gateway.errors import Code, GatewayError
+from graph_schema.model import (
+    GENERIC_BLOCK_REASON,
+    NOTICE_LIFETIME_DAYS,
+    REFUGEE_BLOCK_REASON,
+    REVIEW_WINDOW_DAYS,
+    ApplicationStatus,
+    NoticeStatus,
+)
+from neo4j import AsyncManagedTransaction
+
+MAX_TEXT = 2_000
+MAX_NAME = 200
+MAX_COUNTRIES = 250
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
+
+
+def bad_input(field: str, problem: str) -> GatewayError:
+    return GatewayError(Code.BAD_USER_INPUT, f"{field}: {problem}", field=field)
+
+
+def forbidden(message: str) -> GatewayError:
+    return GatewayError(Code.FORBIDDEN, message)
+
+
+def conflict(message: str) -> GatewayError:
+    return GatewayError(Code.CONFLICT, message)
+
+
+def not_found(label: str, id_: str) -> GatewayError:
+    return GatewayError(Code.NOT_FOUND, f"no {label} {id_!r}")
+
+
+def text(value: str | None, field: str, required: bool = False, limit: int = MAX_TEXT) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            raise bad_input(field, "is required")
+        return None
+    if len(value) > limit:
+        raise bad_input(field, f"is longer than {limit} characters")
+    return value.strip()
+
+
+@dataclass
+class Work:
+    """What a workflow needs: its transaction and its caller."""
+
+    tx: AsyncManagedTransaction
+    caller: Caller
+    compiler: Compiler
+
+    async def rows(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        result = await self.tx.run(cypher, {**policy.parameters(self.caller), **params})
+        return [r.data() async for r in result]
+
+    async def locked(self, label: str, id_: str) -> dict[str, Any]:
+        """The record, write-locked and its version bumped, or NOT_FOUND if absent or hidden."""
+        visible = policy.visible(self.caller, label, "v")
+        rows = await self.rows(
+            f"MATCH (v:{label} {{id: $id}}) WHERE {visible} "
+            "SET v.version = coalesce(v.version, 0) + 1 RETURN properties(v) AS v",
+            id=id_,
+        )
+        if not rows:
+            raise not_found(label, id_)
+        return rows[0]["v"]  # type: ignore[no-any-return]
+
+    async def visible_person(self, id_: str) -> None:
+        rows = await self.rows(
+            f"MATCH (v:Person {{id: $id}}) WHERE {policy.visible(self.caller, 'Person', 'v')} RETURN v.id AS id",
+            id=id_,
+        )
+        if not rows:
+            raise not_found("Person", id_)
+
+    async def countries(self, codes: list[str] | None, field: str) -> list[str]:
+        codes = list(dict.fromkeys(codes or []))
+        if len(codes) > MAX_COUNTRIES:
+            raise bad_input(field, f"lists more than {MAX_COUNTRIES} countries")
+        for code in codes:
+            country_code(code, field)
+        if codes:
+            known = await self.rows("MATCH (c:Country) WHERE c.code IN $codes RETURN c.code AS code", codes=codes)
+            missing = sorted(set(codes) - {r["code"] for r in known})
+            if missing:
+                raise bad_input(field, f"unknown country codes {missing}")
+        return codes
+
+    async def protected_from(self, person_id: str) -> bool:
+        """R8: the person holds protection against the caller's country."""
+        rows = await self.rows(
+            "MATCH (:Person {id: $id})-[:APPLIED_FOR]->(a:AsylumApplication {status: 'GRANTED'}) "
+            "WHERE a.fearedCountry = $country RETURN count(a) > 0 AS protected",
+            id=person_id,
+        )
+        return bool(rows[0]["protected"])
+
+
+def _restrictions(allow: list[str], deny: list[str], source: str | None) -> None:
+    if allow and deny:
+        raise bad_input("allowCountries", "give an allow list or a deny list, not both")
+    if source and source in deny:
+        raise bad_input("denyCountries", "cannot deny the source country")
+
+
+# --- Notices (R3, R5, R8, R14) -----------------------------------------------------------
+
+
+async def request_notice(w: Work, inp: Any) -> list[str]:
+    if not policy.may_request(w.caller):
+        raise forbidden("only an NCB requests notices")
+    await w.visible_person(str(inp.person_id))
+    if await w.protected_from(str(inp.person_id)):
+        raise forbidden(GENERIC_BLOCK_REASON)
+    allow = await w.countries(inp.allow_countries, "allowCountries")
+    deny = await w.countries(inp.deny_countries, "denyCountries")
+    _restrictions(allow, deny, w.caller.country)
+    notice_id = new_id("N")
+    await w.rows(
+        "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
+        "CREATE (n:Notice {id: $id, type: $type, status: 'REQUESTED', offenceSummary: $summary, "
+        "requestedAt: datetime(), publicExtract: $public, allowCountries: $allow, denyCountries: $deny, "
+        "blocked: false, reviewFlag: false, sourceCountry: $country, version: 1}) "
+        "CREATE (n)-[:CONCERNS]->(p), (n)-[:REQUESTED_BY]->(a)",
+        person=str(inp.person_id), id=notice_id, type=inp.type.value,
+        summary=text(inp.offence_summary, "offenceSummary", required=True), public=bool(inp.public_extract),
+        allow=allow, deny=deny,
+    )  # fmt: skip
+    return [notice_id, str(inp.person_id)]
+
+
+async def review_notice(w: Work, id_: str, decision: str, reason: str | None) -> list[str]:
+    notice = await w.locked("Notice", id_)
+    if not policy.may_review(w.caller):
+        raise forbidden("only the General Secretariat reviews notices")
+    if notice["status"] != NoticeStatus.REQUESTED:
+        raise conflict(f"notice {id_} is {notice['status']}, not REQUESTED: it was reviewed already")
+    if decision == "PUBLISH":
+        published = datetime.now(UTC)
+        expires = published + timedelta(days=NOTICE_LIFETIME_DAYS)
+        await w.rows(
+            "MATCH (n:Notice {id: $id}) SET n.status = 'PUBLISHED', n.publishedAt = $published, "
+            "n.expiresAt = $expires, n.reviewDueAt = $due, n.statusReason = $reason",
+            id=id_, published=published, expires=expires, due=expires - timedelta(days=REVIEW_WINDOW_DAYS),
+            reason=text(reason, "reason"),
+        )  # fmt: skip
+    else:
+        await w.rows(
+            "MATCH (n:Notice {id: $id}) SET n.status = 'REFUSED', n.statusReason = $reason",
+            id=id_, reason=text(reason, "reason", required=True),
+        )  # fmt: skip
+    return [id_]
+
+
+async def extend_notice(w: Work, id_: str, reason: str) -> list[str]:
+    notice = await w.locked("Notice", id_)
+    if not policy.is_source(w.caller, notice.get("sourceCountry")):
+        raise forbidden("only the source extends its notices")
+    why = text(reason, "reason", required=True)
+    now = datetime.now(UTC)
+    expires, due = notice.get("expiresAt"), notice.get("reviewDueAt")
+    if notice["status"] != NoticeStatus.PUBLISHED or notice.get("blocked") or expires is None or due is None:
+        raise conflict(f"notice {id_} is not a published notice")
+    expires, due = expires.to_native(), due.to_native()
+    if not due <= now < expires:
+        raise conflict(f"notice {id_} can be extended only in its review window, from {due:%Y-%m-%d} to {expires:%Y-%m-%d}")
+    new_expiry = expires + timedelta(days=NOTICE_LIFETIME_DAYS)
+    await w.rows(
+        "MATCH (n:Notice {id: $id}) SET n.expiresAt = $expires, n.reviewDueAt = $due, "
+        "n.extendedAt = datetime(), n.extensionReason = $reason",
+        id=id_, expires=new_expiry, due=new_expiry - timedelta(days=REVIEW_WINDOW_DAYS), reason=why,
+    )  # fmt: skip
+    return [id_]
+
+
+async def cancel_notice(w: Work, id_: str, reason: str) -> list[str]:
+    notice = await w.locked("Notice", id_)
+    if not policy.may_cancel(w.caller, notice.get("sourceCountry")):
+        raise forbidden("only the source or the General Secretariat cancels a notice")
+    if notice["status"] not in (NoticeStatus.REQUESTED, NoticeStatus.PUBLISHED):
+        raise conflict(f"notice {id_} is {notice['status']}: it can no longer be cancelled")
+    await w.rows(
+        "MATCH (n:Notice {id: $id}) SET n.status = 'CANCELLED', n.statusReason = $reason",
+        id=id_, reason=text(reason, "reason", required=True),
+    )  # fmt: skip
+    return [id_]
+
+
+async def set_restrictions(w: Work, label: str, id_: str, allow_in: list[str] | None, deny_in: list[str] | None) -> list[str]:
+    record = await w.locked(label, id_)
+    if not policy.is_source(w.caller, record.get("sourceCountry")):
+        raise forbidden("only the source restricts its records")
+    allow = await w.countries(allow_in, "allowCountries")
+    deny = await w.countries(deny_in, "denyCountries")
+    _restrictions(allow, deny, record.get("sourceCountry"))
+    await w.rows(f"MATCH (n:{label} {{id: $id}}) SET n.allowCountries = $allow, n.denyCountries = $deny",
+                 id=id_, allow=allow, deny=deny)  # fmt: skip
+    return [id_]
+
+
+async def restore(w: Work, label: str, id_: str, reason: str) -> list[str]:
+    """R8: the GS lifts a block once no granted protection against the source remains."""
+    record = await w.locked(label, id_)
+    if not policy.may_review(w.caller):
+        raise forbidden("only the General Secretariat restores")
+    if not record.get("blocked"):
+        raise conflict(f"{label.lower()} {id_} is not blocked")
+    still = await w.rows(
+        f"MATCH (:{label} {{id: $id}})-[:CONCERNS]->(:Person)-[:APPLIED_FOR]->(a:AsylumApplication {{status: 'GRANTED'}}) "
+        "WHERE a.fearedCountry = $source RETURN count(a) AS n",
+        id=id_, source=record.get("sourceCountry"),
+    )  # fmt: skip
+    if still[0]["n"]:
+        raise conflict(f"{label.lower()} {id_} concerns a person still protected against its source")
+    await w.rows(
+        f"MATCH (n:{label} {{id: $id}}) SET n.blocked = false, n.blockReason = null, n.reviewFlag = false, "
+        "n.statusReason = $reason",
+        id=id_, reason=text(reason, "reason", required=True),
+    )  # fmt: skip
+    return [id_]
+
+
+# --- Diffusions (R6) ----------------------------------------------------------------------
+
+
+async def issue_diffusion(w: Work, inp: Any) -> list[str]:
+    if not policy.may_request(w.caller):
+        raise forbidden("only an NCB issues diffusions")
+    await w.visible_person(str(inp.person_id))
+    if await w.protected_from(str(inp.person_id)):
+        raise forbidden(GENERIC_BLOCK_REASON)
+    recipients = await w.countries(inp.recipients, "recipients")
+    if bool(recipients) == bool(inp.to_all_members):
+        raise bad_input("recipients", "give recipient countries or toAllMembers: true, not both or neither")
+    if w.caller.country in recipients:
+        raise bad_input("recipients", "the source country is not a recipient")
+    allow = await w.countries(inp.allow_countries, "allowCountries")
+    deny = await w.countries(inp.deny_countries, "denyCountries")
+    _restrictions(allow, deny, w.caller.country)
+    diffusion_id = new_id("D")
+    await w.rows(
+        "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
+        "CREATE (d:Diffusion {id: $id, purpose: $purpose, sentAt: datetime(), toAllMembers: $all, reviewed: false, "
+        "allowCountries: $allow, denyCountries: $deny, blocked: false, reviewFlag: false, status: 'ACTIVE', "
+        "sourceCountry: $country, version: 1}) "
+        "CREATE (d)-[:CONCERNS]->(p), (d)-[:SENT_BY]->(a) "
+        "WITH d UNWIND $recipients AS code MATCH (c:Country {code: code}) CREATE (d)-[:SENT_TO]->(c)",
+        person=str(inp.person_id), id=diffusion_id, purpose=inp.purpose.value, all=bool(inp.to_all_members),
+        allow=allow, deny=deny, recipients=recipients,
+    )  # fmt: skip
+    return [diffusion_id, str(inp.person_id)]
+
+
+async def review_diffusion(w: Work, id_: str, decision: str, reason: str | None) -> list[str]:
+    diffusion = await w.locked("Diffusion", id_)
+    if not policy.may_review(w.caller):
+        raise forbidden("only the General Secretariat reviews diffusions")
+    if diffusion.get("reviewed"):
+        raise conflict(f"diffusion {id_} was reviewed already")
+    status = "ACTIVE" if decision == "CONFIRM" else "CANCELLED"
+    await w.rows(
+        "MATCH (d:Diffusion {id: $id}) SET d.reviewed = true, d.status = $status, d.statusReason = $reason",
+        id=id_, status=status, reason=text(reason, "reason", required=decision != "CONFIRM"),
+    )  # fmt: skip
+    return [id_]
+
+
+# --- Persons -----------------------------------------------------------------------------
+
+
+def _person_fields(inp: Any, required: bool) -> dict[str, Any]:
+    born = inp.date_of_birth
+    if born is not None and born > date.today():
+        raise bad_input("dateOfBirth", "is in the future")
+    aliases = [a for a in (inp.aliases or []) if a.strip()]
+    if len(aliases) > 50 or any(len(a) > MAX_NAME for a in aliases):
+        raise bad_input("aliases", f"at most 50 aliases of at most {MAX_NAME} characters")
+    fields = {
+        "familyName": text(inp.family_name, "familyName", required=required, limit=MAX_NAME),
+        "givenNames": text(inp.given_names, "givenNames", limit=MAX_NAME),
+        "nameOriginalScript": text(inp.name_original_script, "nameOriginalScript", limit=MAX_NAME),
+        "dateOfBirth": born,
+        "sex": inp.sex.value if inp.sex else None,
+        "aliases": aliases,
+    }
+    return fields if required else {k: v for k, v in fields.items() if v not in (None, [])}
+
+
+async def create_person(w: Work, inp: Any) -> list[str]:
+    if not policy.may_record_person(w.caller):
+        raise forbidden("this agency does not record persons")
+    nationalities = await w.countries(inp.nationalities, "nationalities")
+    person_id = new_id("P")
+    await w.rows(
+        "MATCH (a:Agency {id: $agency}) CREATE (p:Person {id: $id}) SET p += $fields, p.version = 1 "
+        "CREATE (p)-[:RECORDED_BY]->(a) "
+        "WITH p UNWIND $nationalities AS code MATCH (c:Country {code: code}) CREATE (p)-[:NATIONAL_OF]->(c)",
+        id=person_id, fields=_person_fields(inp, required=True), nationalities=nationalities,
+    )  # fmt: skip
+    return [person_id]
+
+
+async def update_person(w: Work, id_: str, inp: Any) -> list[str]:
+    await w.locked("Person", id_)
+    recorded = await w.rows("MATCH (:Person {id: $id})-[:RECORDED_BY]->(a:Agency) RETURN a.id AS agency", id=id_)
+    if not policy.may_update_person(w.caller, recorded[0]["agency"] if recorded else None):
+        raise forbidden("only the agency that recorded the person changes the record")
+    await w.rows("MATCH (p:Person {id: $id}) SET p += $fields", id=id_, fields=_person_fields(inp, required=False))
+    return [id_]
+
+
+async def add_travel_document(w: Work, person_id: str, inp: Any) -> list[str]:
+    await w.visible_person(person_id)
+    issuing = w.caller.country or ""
+    if not policy.may_record_document(w.caller, issuing):
+        raise forbidden("only the issuing country records its travel documents")
+    number = text(inp.number, "number", required=True, limit=40)
+    taken = await w.rows("MATCH (d:TravelDocument {issuingCountry: $c, number: $n}) RETURN count(d) AS n", c=issuing, n=number)
+    if taken[0]["n"]:
+        raise conflict(f"document {number} of {issuing} is recorded already")
+    await w.rows(
+        "MATCH (p:Person {id: $person}), (c:Country {code: $c}) "
+        "CREATE (p)-[:HOLDS]->(:TravelDocument {number: $n, issuingCountry: $c, type: $type, status: $status})-[:ISSUED_BY]->(c)",
+        person=person_id, c=issuing, n=number, type=inp.type.value, status=inp.status.value,
+    )  # fmt: skip
+    return [f"{issuing}:{number}", person_id]
+
+
+async def link_persons(w: Work, a: str, b: str, kind: str) -> list[str]:
+    if not policy.may_link(w.caller):
+        raise forbidden("this agency does not link persons")
+    if a == b:
+        raise bad_input("b", "a person cannot be linked to itself")
+    await w.visible_person(a)
+    await w.visible_person(b)
+    await w.rows(
+        "MATCH (a:Person {id: $a}), (b:Person {id: $b}) "
+        "WHERE NOT EXISTS { (a)-[:ASSOCIATE_OF {kind: $kind}]-(b) } CREATE (a)-[:ASSOCIATE_OF {kind: $kind}]->(b)",
+        a=a, b=b, kind=kind,
+    )  # fmt: skip
+    return [a, b]
+
+
+# --- The asylum procedure (R7-R10) --------------------------------------------------------
+
+
+async def file_application(w: Work, inp: Any) -> list[str]:
+    receiving = w.caller.country
+    if not policy.may_handle_asylum(w.caller, receiving):
+        raise forbidden("only an asylum authority files asylum applications")
+    feared = country_code(inp.feared_persecution_country, "fearedPersecutionCountry")
+    await w.countries([feared], "fearedPersecutionCountry")
+    if feared == receiving:
+        raise bad_input("fearedPersecutionCountry", "must differ from the receiving country")
+    if inp.lodged_at > date.today():
+        raise bad_input("lodgedAt", "is in the future")
+    person_id = str(inp.person_id)
+    await w.visible_person(person_id)
+    refs = await screening_refs(w, person_id)
+    application_id = new_id("A")
+    await w.rows(
+        "MATCH (p:Person {id: $person}), (r:Country {code: $country}), (f:Country {code: $feared}) "
+        "CREATE (p)-[:APPLIED_FOR]->(a:AsylumApplication {id: $id, lodgedAt: $lodged, status: 'PENDING', "
+        "screeningResult: $result, screeningRefs: $refs, receivingCountry: $country, fearedCountry: $feared, version: 1}) "
+        "CREATE (a)-[:LODGED_IN]->(r), (a)-[:FEARS_PERSECUTION_IN]->(f) "
+        # R8: what the feared country asked about this person goes to the GS for review.
+        "WITH p MATCH (x)-[:CONCERNS]->(p) WHERE (x:Notice OR x:Diffusion) AND x.sourceCountry = $feared "
+        "SET x.reviewFlag = true",
+        person=person_id, feared=feared, id=application_id, lodged=inp.lodged_at,
+        result="HIT" if refs else "NO_HIT", refs=refs,
+    )  # fmt: skip
+    return [application_id, person_id]
+
+
+async def screening_refs(w: Work, person_id: str) -> list[str]:
+    """R10: the applicant against everything the receiving country may see."""
+    view = policy.screening_view(w.caller)
+    rows = await w.rows(
+        "MATCH (p:Person {id: $id}) CALL (p) { "
+        f"MATCH (n:Notice)-[:CONCERNS]->(p) WHERE {policy.screening_notice(view, 'n')} RETURN n.id AS ref "
+        f"UNION MATCH (n:Diffusion)-[:CONCERNS]->(p) WHERE {policy.screening_diffusion(view, 'n')} RETURN n.id AS ref "
+        "} RETURN ref ORDER BY ref",
+        id=person_id,
+    )
+    return [r["ref"] for r in rows]
+
+
+TRANSITIONS = {
+    ApplicationStatus.PENDING: {ApplicationStatus.GRANTED, ApplicationStatus.DENIED},
+    ApplicationStatus.GRANTED: {ApplicationStatus.REVOKED},
+}
+
+
+async def decide_application(w: Work, id_: str, inp: Any) -> list[str]:
+    application = await w.locked("AsylumApplication", id_)
+    if not policy.may_handle_asylum(w.caller, application["receivingCountry"]):
+        raise forbidden("only the receiving country's asylum authority decides")
+    outcome = ApplicationStatus(inp.outcome.value)
+    current = ApplicationStatus(application["status"])
+    if outcome not in TRANSITIONS.get(current, set()):
+        raise conflict(f"application {id_} is {current.value}: it cannot become {outcome.value}")
+    decided = inp.decided_at
+    if decided > date.today():
+        raise bad_input("decidedAt", "is in the future")
+    if decided < application["lodgedAt"].to_native():
+        raise bad_input("decidedAt", "is before the application was lodged")
+    if outcome == ApplicationStatus.GRANTED and inp.legal_basis is None:
+        raise bad_input("legalBasis", "is required to grant protection")
+    criminal = bool(inp.denied_on_criminal_grounds)
+    if criminal and outcome != ApplicationStatus.DENIED:
+        raise bad_input("deniedOnCriminalGrounds", "applies to a denial only")
+    notification_id = new_id("SN")
+    basis = inp.legal_basis.value if inp.legal_basis else application.get("legalBasis")
+    await w.rows(
+        "MATCH (a:AsylumApplication {id: $id}) SET a.status = $outcome, a.decidedAt = $decided, "
+        "a.legalBasis = $basis, a.deniedOnCriminalGrounds = $criminal "
+        # R9: the confidential report to the GS and the CCF.
+        "CREATE (:StatusNotification {id: $nid, createdAt: datetime(), outcome: $outcome, decidedAt: $decided, "
+        "legalBasis: $basis, receivingCountry: a.receivingCountry, fearedCountry: a.fearedCountry, "
+        "deniedOnCriminalGrounds: $criminal})-[:REPORTS]->(a)",
+        id=id_, outcome=outcome.value, decided=decided, basis=basis, criminal=criminal, nid=notification_id,
+    )  # fmt: skip
+    written = [id_, notification_id]
+    if outcome == ApplicationStatus.GRANTED:
+        # R8: in the same transaction, block what the feared country asked about the person.
+        blocked = await w.rows(
+            "MATCH (p:Person)-[:APPLIED_FOR]->(a:AsylumApplication {id: $id}) "
+            "MATCH (x)-[:CONCERNS]->(p) WHERE (x:Notice OR x:Diffusion) AND x.sourceCountry = a.fearedCountry "
+            "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1 RETURN x.id AS id",
+            id=id_, reason=REFUGEE_BLOCK_REASON,
+        )  # fmt: skip
+        written += [r["id"] for r in blocked]
+    return written
+
