@@ -87,11 +87,9 @@ class Work:
             raise not_found(label, id_)
         return rows[0]["v"]  # type: ignore[no-any-return]
 
-    async def visible_person(self, id_: str) -> None:
-        rows = await self.rows(
-            f"MATCH (v:Person {{id: $id}}) WHERE {policy.visible(self.caller, 'Person', 'v')} RETURN v.id AS id",
-            id=id_,
-        )
+    async def visible_person(self, id_: str, viewer: Caller | None = None) -> None:
+        visible = policy.visible(viewer or self.caller, "Person", "v")
+        rows = await self.rows(f"MATCH (v:Person {{id: $id}}) WHERE {visible} RETURN v.id AS id", id=id_)
         if not rows:
             raise not_found("Person", id_)
 
@@ -377,7 +375,9 @@ async def file_application(w: Work, inp: Any) -> list[str]:
     if inp.lodged_at > date.today():
         raise bad_input("lodgedAt", "is in the future")
     person_id = str(inp.person_id)
-    await w.visible_person(person_id)
+    # The asylum authority files for anyone its country may see (R10): its NCB passes it the
+    # person's id after a screening hit, or it recorded the applicant itself.
+    await w.visible_person(person_id, policy.screening_view(w.caller))
     refs = await screening_refs(w, person_id)
     application_id = new_id("A")
     await w.rows(
