@@ -328,8 +328,7 @@ def visible_notice(v: Viewer, n: Notice, now: datetime) -> bool:
     if v.kind == INTERNATIONAL_ENTITY:
         return live(n, now) and not n.allow
     if has_member_view(v):
-        if n.source is not None and n.source == v.country:  # R3/R4/R8: the source sees its own
-            return True
+        pass
         return live(n, now) and admitted(v.country, n.allow, n.deny)
     return False
 
