@@ -471,11 +471,11 @@ def screen(
         f"WITH p, score ORDER BY score DESC, p.id LIMIT {SCREEN_CANDIDATES} "
         "CALL (p) { "
         f"MATCH (n:Notice)-[:CONCERNS]->(p) WHERE {notice_ok} "
-        f"RETURN {{reference: n.id, kind: 'NOTICE', noticeType: n.type, sourceCountryCode: n.sourceCountry, "
+        f"RETURN {{`{REF}`: 'Notice:' + n.id, reference: n.id, kind: 'NOTICE', noticeType: n.type, sourceCountryCode: n.sourceCountry, "
         f"instruction: {instruction}, person: {person}, notice: {notice}, diffusion: null}} AS m "
         "UNION "
         f"MATCH (n:Diffusion)-[:CONCERNS]->(p) WHERE {diffusion_ok} "
-        f"RETURN {{reference: n.id, kind: 'DIFFUSION', noticeType: null, sourceCountryCode: n.sourceCountry, "
+        f"RETURN {{`{REF}`: 'Diffusion:' + n.id, reference: n.id, kind: 'DIFFUSION', noticeType: null, sourceCountryCode: n.sourceCountry, "
         f"instruction: {instruction}, person: {person}, notice: null, diffusion: {diffusion}}} AS m "
         "} RETURN collect(m) AS matches"
     )

@@ -131,10 +131,11 @@ def application_visible(c: Caller, v: str) -> str:
 
 
 def screening_notice(c: Caller, v: str) -> str:
-    """R11: a screening hits live notices only, within the source's restrictions."""
+    """R11: a screening hits live notices only, within the source's restrictions (which
+    never shut out the source itself)."""
     if oversight(c):
         return f"({_live_notice(v)})"
-    return f"({_live_notice(v)} AND {_restrictions(v)})"
+    return f"({_live_notice(v)} AND ({v}.sourceCountry = $country OR {_restrictions(v)}))"
 
 
 def screening_diffusion(c: Caller, v: str) -> str:

@@ -651,7 +651,6 @@ def test_screening_never_hits_blocked_items(client: Client, caller: str) -> None
     assert not {"N-DEMO-001", "D-DEMO-001"} & {m["reference"] for m in result["matches"]}
 
 
-@pytest.mark.xfail(strict=True, reason="gateway bug: screening ignores R4's source exception for allow lists")
 def test_source_screening_hits_its_own_allow_listed_notice(client: Client) -> None:
     assert notice(client, "N-DEMO-003", "ncb-fr") is not None  # the source sees it by look-up
     refs = {m["reference"] for m in screen(client, "ncb-fr", familyName="Moreau", givenNames="Jean")["matches"]}
@@ -792,7 +791,6 @@ def test_a_hidden_lookup_records_no_ids(client: Client) -> None:
     assert event["ids"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="gateway bug: a screen-only hit's reference is not recorded in the audit ids")
 def test_screen_only_hit_is_audited_with_its_reference(client: Client) -> None:
     user = f"audit-{uuid.uuid4().hex[:10]}"
     body = as_user(client, "asylum-nl", user, SCREEN, {"i": DANA}, "ASYLUM_SCREENING")
