@@ -431,31 +431,63 @@ SCREEN_CANDIDATES = 20
 CONTACT_NCB = "Possible match: contact your NCB, quoting the reference."
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a screening looks for: tolerant names, narrowed by what else is known."""
+
+    family_name: str
+    given_names: str | None = None
+    date_of_birth: Any = None
+    nationality: str | None = None
+    document_number: str | None = None
+    person_id: str | None = None  # a known record of the person, always a candidate
+
+    @classmethod
+    def of(cls, data: Any) -> Identity:
+        def value(name: str) -> Any:
+            v = getattr(data, name, None)
+            return None if v is strawberry.UNSET else v
+
+        return cls(data.family_name, value("given_names"), value("date_of_birth"), value("nationality"),
+                   value("document_number"))  # fmt: skip
+
+
+def screening_candidates(c: Compiler, who: Identity) -> str:
+    """Rows ``p, score``: the persons a screening considers, best first."""
+    query = lucene_query(who.family_name, required=True)
+    if who.given_names and who.given_names.strip():
+        query += " " + lucene_query(who.given_names)
+    branches = [
+        f"CALL db.index.fulltext.queryNodes('person_names', {c.param(query)}, {{limit: 200}}) YIELD node, score "
+        "RETURN node AS p, score"
+    ]
+    if who.document_number and who.document_number.strip():
+        branches.append(
+            f"MATCH (p:Person)-[:HOLDS]->(:TravelDocument {{number: {c.param(who.document_number.strip())}}}) "
+            "RETURN p, 100.0 AS score"
+        )
+    if who.person_id:
+        branches.append(f"MATCH (p:Person {{id: {c.param(who.person_id)}}}) RETURN p, 1000.0 AS score")
+    conditions = ["true"]
+    if who.date_of_birth is not None:
+        conditions.append(f"(p.dateOfBirth IS NULL OR p.dateOfBirth = {c.param(who.date_of_birth)})")
+    if who.nationality:
+        code = c.param(country_code(who.nationality, "input.nationality"))
+        conditions.append(f"EXISTS {{ (p)-[:NATIONAL_OF]->(:Country {{code: {code}}}) }}")
+    return (
+        "CALL () { " + " UNION ".join(branches) + " } "
+        f"WITH p, max(score) AS score WHERE {' AND '.join(conditions)} "
+        f"WITH p, score ORDER BY score DESC, p.id LIMIT {SCREEN_CANDIDATES} "
+    )
+
+
 def screen(
-    c: Compiler, screening_caller: Caller, full: bool, data: Any, selections: Sequence[Selection]
+    c: Compiler, screening_caller: Caller, full: bool, who: Identity, selections: Sequence[Selection]
 ) -> Statement:
     """R11: candidates by tolerant name (or document number), narrowed by date of birth and
     nationality; a hit is a live notice or diffusion that the caller's country may see."""
     notice_ok = policy.screening_notice(screening_caller, "n")
     diffusion_ok = policy.screening_diffusion(screening_caller, "n")
-    query = lucene_query(data.family_name, required=True)
-    if _set(data.given_names) and data.given_names.strip():
-        query += " " + lucene_query(data.given_names)
-    branches = [
-        f"CALL db.index.fulltext.queryNodes('person_names', {c.param(query)}, {{limit: 200}}) YIELD node, score "
-        "RETURN node AS p, score"
-    ]
-    if _set(data.document_number) and data.document_number.strip():
-        branches.append(
-            f"MATCH (p:Person)-[:HOLDS]->(:TravelDocument {{number: {c.param(data.document_number.strip())}}}) "
-            "RETURN p, 100.0 AS score"
-        )
-    conditions = ["true"]
-    if _set(data.date_of_birth):
-        conditions.append(f"(p.dateOfBirth IS NULL OR p.dateOfBirth = {c.param(data.date_of_birth)})")
-    if _set(data.nationality):
-        code = c.param(country_code(data.nationality, "input.nationality"))
-        conditions.append(f"EXISTS {{ (p)-[:NATIONAL_OF]->(:Country {{code: {code}}}) }}")
     matches = sub(selections, "matches")
     if full:
         person = f"{c.projection('Person', 'p', sub(matches, 'person'))}"
@@ -466,10 +498,7 @@ def screen(
         person = notice = diffusion = "null"
         instruction = f"'{CONTACT_NCB}'"
     return c.statement(
-        "CALL () { " + " UNION ".join(branches) + " } "
-        f"WITH p, max(score) AS score WHERE {' AND '.join(conditions)} "
-        f"WITH p, score ORDER BY score DESC, p.id LIMIT {SCREEN_CANDIDATES} "
-        "CALL (p) { "
+        screening_candidates(c, who) + "CALL (p) { "
         f"MATCH (n:Notice)-[:CONCERNS]->(p) WHERE {notice_ok} "
         f"RETURN {{`{REF}`: 'Notice:' + n.id, reference: n.id, kind: 'NOTICE', noticeType: n.type, sourceCountryCode: n.sourceCountry, "
         f"instruction: {instruction}, person: {person}, notice: {notice}, diffusion: null}} AS m "

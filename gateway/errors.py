@@ -40,7 +40,9 @@ class GatewayError(Exception):
 def _code_of(error: GraphQLError) -> str:
     # graphql-core's token and nesting limits abort parsing with a syntax error; they are
     # limits all the same.
-    if ("contains more than" in error.message and "tokens" in error.message) or "nested too deeply" in error.message:
+    if (
+        "contains more than" in error.message and "tokens" in error.message
+    ) or "nested too deeply" in error.message:
         return Code.QUERY_TOO_COMPLEX.value
     return Code.BAD_USER_INPUT.value
 

@@ -8,6 +8,7 @@ back and is then audited on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -117,7 +118,20 @@ class AsylumDecisionInput:
 
 
 def _fingerprint(name: str, arguments: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps([name, arguments], sort_keys=True, default=str).encode()).hexdigest()
+    """The same input however it was written: inline or in variables, defaults or not."""
+
+    def canonical(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        if isinstance(value, dict):
+            return {k: canonical(v) for k, v in value.items() if v is not None and v is not strawberry.UNSET}
+        if isinstance(value, list):
+            return [canonical(v) for v in value]
+        return value.value if isinstance(value, Enum) else value
+
+    return hashlib.sha256(
+        json.dumps([name, canonical(arguments)], sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 async def _rows(tx: AsyncManagedTransaction, cypher: str, **params: Any) -> list[dict[str, Any]]:
@@ -126,17 +140,14 @@ async def _rows(tx: AsyncManagedTransaction, cypher: str, **params: Any) -> list
 
 
 async def _mutate(
-    info: Info, label: str, work: Callable[[workflows.Work], Awaitable[list[str]]], key: str | None
-) -> Any:
+    info: Info, label: str, work: Callable[[workflows.Work], Awaitable[list[str]]], key: str | None,
+    **arguments: Any,
+) -> Any:  # fmt: skip
+    """Run one mutation; ``arguments`` are its inputs as the resolver received them."""
     ctx: Context = info.context
     caller = ctx.caller
-    if caller.is_public:
-        raise GatewayError(Code.UNAUTHENTICATED, "writing needs a token")
-    if ctx.purpose is None:
-        raise GatewayError(Code.PURPOSE_REQUIRED, "state the purpose of this write in the X-Purpose header")
     selection = info.selected_fields[0]
     assert isinstance(selection, SelectedField)
-    arguments = {k: v for k, v in selection.arguments.items() if k != "idempotencyKey"}
     fingerprint = _fingerprint(info.field_name, arguments)
     scoped_key = f"{caller.agency_id}:{info.field_name}:{key}" if key else None
     operation = f"mutation:{info.field_name}"
@@ -148,7 +159,9 @@ async def _mutate(
         result_id: str | None = None
         if scoped_key:
             known = await _rows(
-                tx, "MERGE (i:IdempotencyRecord {key: $key}) RETURN i.fingerprint AS fp, i.resultId AS id", key=scoped_key
+                tx,
+                "MERGE (i:IdempotencyRecord {key: $key}) RETURN i.fingerprint AS fp, i.resultId AS id",
+                key=scoped_key,
             )
             if known[0]["id"] is not None:
                 if known[0]["fp"] != fingerprint:
@@ -169,25 +182,33 @@ async def _mutate(
         return rows[0]["row"] if rows else None
 
     try:
+        if caller.is_public:
+            raise GatewayError(Code.UNAUTHENTICATED, "writing needs a token")
+        if ctx.purpose is None:
+            raise GatewayError(
+                Code.PURPOSE_REQUIRED, "state the purpose of this write in the X-Purpose header"
+            )
         async with ctx.graph.driver.session(database=ctx.graph.database) as session:
             return await session.execute_write(transaction)
     except GatewayError as refused:
         await _audit_refusal(ctx, entry(_targets(arguments), f"REFUSED:{refused.code.value}"))
         raise
     except (ServiceUnavailable, SessionExpired, DriverError, OSError) as error:
-        raise GatewayError(Code.SERVICE_UNAVAILABLE, "the graph is unavailable; nothing was written") from error
+        raise GatewayError(
+            Code.SERVICE_UNAVAILABLE, "the graph is unavailable; nothing was written"
+        ) from error
     except Neo4jError as error:
         if error.code and "ConstraintValidationFailed" in error.code:
-            raise GatewayError(Code.CONFLICT, "a concurrent write got there first; nothing was written") from error
+            raise GatewayError(
+                Code.CONFLICT, "a concurrent write got there first; nothing was written"
+            ) from error
         raise
 
 
 def _targets(arguments: dict[str, Any]) -> list[str]:
     """The ids a refused mutation aimed at, as far as its arguments name them."""
-    named = [arguments.get("id"), arguments.get("personId"), arguments.get("a"), arguments.get("b")]
-    payload = arguments.get("input")
-    if isinstance(payload, dict):
-        named.append(payload.get("personId"))
+    named = [arguments.get(k) for k in ("id", "person_id", "a", "b")]
+    named.append(getattr(arguments.get("input"), "person_id", None))
     return [str(x) for x in named if isinstance(x, str)]
 
 
@@ -200,29 +221,61 @@ async def _audit_refusal(ctx: Context, event: dict[str, Any]) -> None:
         pass
 
 
-IdempotencyKey = strawberry.argument(description="Retrying with the same key and input returns the first result.")
+IdempotencyKey = strawberry.argument(
+    description="Retrying with the same key and input returns the first result."
+)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="An NCB requests a notice (status REQUESTED).")
-    async def request_notice(self, info: Info, input: RequestNoticeInput, idempotency_key: str | None = None) -> t.Notice | None:
-        return await _mutate(info, "Notice", lambda w: workflows.request_notice(w, input), idempotency_key)
+    async def request_notice(
+        self, info: Info, input: RequestNoticeInput, idempotency_key: str | None = None
+    ) -> t.Notice | None:
+        return await _mutate(
+            info, "Notice", lambda w: workflows.request_notice(w, input), idempotency_key, input=input
+        )
 
     @strawberry.mutation(description="The GS publishes or refuses a requested notice.")
     async def review_notice(
         self, info: Info, id: strawberry.ID, decision: NoticeDecision, reason: str | None = None,
         idempotency_key: str | None = None,
     ) -> t.Notice | None:  # fmt: skip
-        return await _mutate(info, "Notice", lambda w: workflows.review_notice(w, str(id), decision.value, reason), idempotency_key)
+        return await _mutate(
+            info,
+            "Notice",
+            lambda w: workflows.review_notice(w, str(id), decision.value, reason),
+            idempotency_key,
+            id=id,
+            decision=decision,
+            reason=reason,
+        )
 
     @strawberry.mutation(description="The source extends a notice in its review window (R14).")
-    async def extend_notice(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Notice | None:
-        return await _mutate(info, "Notice", lambda w: workflows.extend_notice(w, str(id), reason), idempotency_key)
+    async def extend_notice(
+        self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None
+    ) -> t.Notice | None:
+        return await _mutate(
+            info,
+            "Notice",
+            lambda w: workflows.extend_notice(w, str(id), reason),
+            idempotency_key,
+            id=id,
+            reason=reason,
+        )
 
     @strawberry.mutation(description="The source or the GS cancels a notice.")
-    async def cancel_notice(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Notice | None:
-        return await _mutate(info, "Notice", lambda w: workflows.cancel_notice(w, str(id), reason), idempotency_key)
+    async def cancel_notice(
+        self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None
+    ) -> t.Notice | None:
+        return await _mutate(
+            info,
+            "Notice",
+            lambda w: workflows.cancel_notice(w, str(id), reason),
+            idempotency_key,
+            id=id,
+            reason=reason,
+        )
 
     @strawberry.mutation(description="The source sets a notice's allow or deny list (R4).")
     async def set_restrictions(
@@ -231,63 +284,136 @@ class Mutation:
     ) -> t.Notice | None:  # fmt: skip
         return await _mutate(
             info, "Notice", lambda w: workflows.set_restrictions(w, "Notice", str(id), allow_countries, deny_countries),
-            idempotency_key,
+            idempotency_key, id=id, allow=allow_countries, deny=deny_countries,
         )  # fmt: skip
 
     @strawberry.mutation(description="The GS restores a blocked notice once protection has ended (R8).")
-    async def restore_notice(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Notice | None:
-        return await _mutate(info, "Notice", lambda w: workflows.restore(w, "Notice", str(id), reason), idempotency_key)
+    async def restore_notice(
+        self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None
+    ) -> t.Notice | None:
+        return await _mutate(
+            info,
+            "Notice",
+            lambda w: workflows.restore(w, "Notice", str(id), reason),
+            idempotency_key,
+            id=id,
+            reason=reason,
+        )
 
     @strawberry.mutation(description="An NCB sends a diffusion to chosen countries or to all (R6).")
-    async def issue_diffusion(self, info: Info, input: IssueDiffusionInput, idempotency_key: str | None = None) -> t.Diffusion | None:
-        return await _mutate(info, "Diffusion", lambda w: workflows.issue_diffusion(w, input), idempotency_key)
+    async def issue_diffusion(
+        self, info: Info, input: IssueDiffusionInput, idempotency_key: str | None = None
+    ) -> t.Diffusion | None:
+        return await _mutate(
+            info, "Diffusion", lambda w: workflows.issue_diffusion(w, input), idempotency_key, input=input
+        )
 
     @strawberry.mutation(description="The GS reviews a diffusion: confirm, or cancel with a reason.")
     async def review_diffusion(
         self, info: Info, id: strawberry.ID, decision: DiffusionDecision, reason: str | None = None,
         idempotency_key: str | None = None,
     ) -> t.Diffusion | None:  # fmt: skip
-        return await _mutate(info, "Diffusion", lambda w: workflows.review_diffusion(w, str(id), decision.value, reason), idempotency_key)
+        return await _mutate(
+            info,
+            "Diffusion",
+            lambda w: workflows.review_diffusion(w, str(id), decision.value, reason),
+            idempotency_key,
+            id=id,
+            decision=decision,
+            reason=reason,
+        )
 
     @strawberry.mutation(description="The GS restores a blocked diffusion once protection has ended (R8).")
-    async def restore_diffusion(self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None) -> t.Diffusion | None:
-        return await _mutate(info, "Diffusion", lambda w: workflows.restore(w, "Diffusion", str(id), reason), idempotency_key)
+    async def restore_diffusion(
+        self, info: Info, id: strawberry.ID, reason: str, idempotency_key: str | None = None
+    ) -> t.Diffusion | None:
+        return await _mutate(
+            info,
+            "Diffusion",
+            lambda w: workflows.restore(w, "Diffusion", str(id), reason),
+            idempotency_key,
+            id=id,
+            reason=reason,
+        )
 
     @strawberry.mutation(description="Record a person; the caller's agency becomes the record's source.")
-    async def create_person(self, info: Info, input: PersonInput, idempotency_key: str | None = None) -> t.Person | None:
-        return await _mutate(info, "Person", lambda w: workflows.create_person(w, input), idempotency_key)
+    async def create_person(
+        self, info: Info, input: PersonInput, idempotency_key: str | None = None
+    ) -> t.Person | None:
+        return await _mutate(
+            info, "Person", lambda w: workflows.create_person(w, input), idempotency_key, input=input
+        )
 
     @strawberry.mutation(description="The agency that recorded a person changes the record (R3).")
-    async def update_person(self, info: Info, id: strawberry.ID, input: PersonUpdateInput, idempotency_key: str | None = None) -> t.Person | None:
-        return await _mutate(info, "Person", lambda w: workflows.update_person(w, str(id), input), idempotency_key)
+    async def update_person(
+        self, info: Info, id: strawberry.ID, input: PersonUpdateInput, idempotency_key: str | None = None
+    ) -> t.Person | None:
+        return await _mutate(
+            info,
+            "Person",
+            lambda w: workflows.update_person(w, str(id), input),
+            idempotency_key,
+            id=id,
+            input=input,
+        )
 
     @strawberry.mutation(description="The issuing country records a travel document of a person (R3).")
     async def add_travel_document(
-        self, info: Info, person_id: strawberry.ID, input: TravelDocumentInput, idempotency_key: str | None = None
+        self,
+        info: Info,
+        person_id: strawberry.ID,
+        input: TravelDocumentInput,
+        idempotency_key: str | None = None,
     ) -> t.Person | None:
         async def work(w: workflows.Work) -> list[str]:
             ids = await workflows.add_travel_document(w, str(person_id), input)
             return [ids[1], ids[0]]  # the result is the holder
 
-        return await _mutate(info, "Person", work, idempotency_key)
+        return await _mutate(info, "Person", work, idempotency_key, person_id=person_id, input=input)
 
     @strawberry.mutation(description="Link two persons the caller can see.")
     async def link_persons(
-        self, info: Info, a: strawberry.ID, b: strawberry.ID, kind: AssociateKind, idempotency_key: str | None = None
+        self,
+        info: Info,
+        a: strawberry.ID,
+        b: strawberry.ID,
+        kind: AssociateKind,
+        idempotency_key: str | None = None,
     ) -> t.Person | None:
-        return await _mutate(info, "Person", lambda w: workflows.link_persons(w, str(a), str(b), kind.value), idempotency_key)
+        return await _mutate(
+            info,
+            "Person",
+            lambda w: workflows.link_persons(w, str(a), str(b), kind.value),
+            idempotency_key,
+            a=a,
+            b=b,
+            kind=kind,
+        )
 
     @strawberry.mutation(description="The asylum authority files an application; the screening runs (R10).")
     async def file_asylum_application(
         self, info: Info, input: AsylumApplicationInput, idempotency_key: str | None = None
     ) -> t.AsylumApplication | None:
-        return await _mutate(info, "AsylumApplication", lambda w: workflows.file_application(w, input), idempotency_key)
+        return await _mutate(
+            info,
+            "AsylumApplication",
+            lambda w: workflows.file_application(w, input),
+            idempotency_key,
+            input=input,
+        )
 
     @strawberry.mutation(description="The asylum authority decides; the GS and CCF are notified (R8, R9).")
     async def decide_asylum_application(
         self, info: Info, id: strawberry.ID, input: AsylumDecisionInput, idempotency_key: str | None = None
     ) -> t.AsylumApplication | None:
-        return await _mutate(info, "AsylumApplication", lambda w: workflows.decide_application(w, str(id), input), idempotency_key)
+        return await _mutate(
+            info,
+            "AsylumApplication",
+            lambda w: workflows.decide_application(w, str(id), input),
+            idempotency_key,
+            id=id,
+            input=input,
+        )
 
 
 __all__ = ["Mutation"]

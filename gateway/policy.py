@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.caller import Caller
@@ -227,6 +228,18 @@ def _notice_status(c: Caller, v: str) -> str:
         f"WHEN {v}.status = 'PUBLISHED' AND {v}.expiresAt <= datetime() THEN 'EXPIRED' "
         f"ELSE {v}.status END"
     )
+
+
+def notice_status(c: Caller, notice: dict[str, Any]) -> str:
+    """The status a caller is shown, for a notice already loaded: the same rule as
+    ``_notice_status``, so that a write answers a blocked notice's source exactly as it
+    would a cancelled one (R8, R17)."""
+    if notice.get("blocked") and not oversight(c):
+        return "CANCELLED"
+    expires = notice.get("expiresAt")
+    if notice["status"] == "PUBLISHED" and expires is not None and expires.to_native() <= datetime.now(UTC):
+        return "EXPIRED"
+    return str(notice["status"])
 
 
 def _diffusion_status(c: Caller, v: str) -> str:

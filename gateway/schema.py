@@ -165,7 +165,7 @@ class Query:
             raise GatewayError(Code.FORBIDDEN, "this agency may not run screenings")
         statement = compiler.screen(
             _compiler(info), policy.screening_view(caller), policy.full_screening_answer(caller),
-            input, _selections(info),
+            compiler.Identity.of(input), _selections(info),
         )  # fmt: skip
         matches = (await _fetch(info, statement))[0]["matches"]
         hit = bool(matches)
@@ -197,10 +197,16 @@ class Query:
 
     @strawberry.field(description="Reports of asylum decisions (R9): GS and CCF only.")
     async def status_notifications(
-        self, info: Info, filter: t.StatusNotificationFilter | None = None, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        filter: t.StatusNotificationFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
     ) -> t.StatusNotificationConnection:  # type: ignore[valid-type]
         if not policy.reads_notifications(_context(info).caller):
-            raise GatewayError(Code.FORBIDDEN, "only the General Secretariat and the CCF read status notifications")
+            raise GatewayError(
+                Code.FORBIDDEN, "only the General Secretariat and the CCF read status notifications"
+            )
         pg = compiler.page(first, after)
         statement = compiler.notifications(_compiler(info), filter, pg, _selections(info))
         return await _page(info, statement, pg)  # type: ignore[no-any-return]

@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway import policy
 from gateway.caller import Caller
-from gateway.compiler import Compiler, country_code
+from gateway.compiler import Compiler, Identity, country_code, screening_candidates
 from gateway.errors import Code, GatewayError
 from graph_schema.model import (
     GENERIC_BLOCK_REASON,
@@ -100,11 +100,22 @@ class Work:
         for code in codes:
             country_code(code, field)
         if codes:
-            known = await self.rows("MATCH (c:Country) WHERE c.code IN $codes RETURN c.code AS code", codes=codes)
+            known = await self.rows(
+                "MATCH (c:Country) WHERE c.code IN $codes RETURN c.code AS code", codes=codes
+            )
             missing = sorted(set(codes) - {r["code"] for r in known})
             if missing:
                 raise bad_input(field, f"unknown country codes {missing}")
         return codes
+
+    async def pending_against(self, person_id: str) -> bool:
+        """R8: the person awaits a decision on protection against the caller's country."""
+        rows = await self.rows(
+            "MATCH (:Person {id: $id})-[:APPLIED_FOR]->(a:AsylumApplication {status: 'PENDING'}) "
+            "WHERE a.fearedCountry = $country RETURN count(a) > 0 AS pending",
+            id=person_id,
+        )
+        return bool(rows[0]["pending"])
 
     async def protected_from(self, person_id: str) -> bool:
         """R8: the person holds protection against the caller's country."""
@@ -114,6 +125,16 @@ class Work:
             id=person_id,
         )
         return bool(rows[0]["protected"])
+
+
+# R8: what an application protects against: the notices and diffusions from the feared
+# country about the applicant's record, or found about the applicant by its screening.
+_FROM_FEARED_COUNTRY = (
+    "CALL (a) { MATCH (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(x) WHERE x:Notice OR x:Diffusion RETURN x "
+    "UNION MATCH (x:Notice) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x "
+    "UNION MATCH (x:Diffusion) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x } "
+    "WITH a, x WHERE x.sourceCountry = a.fearedCountry "
+)
 
 
 def _restrictions(allow: list[str], deny: list[str], source: str | None) -> None:
@@ -147,8 +168,9 @@ async def request_notice(w: Work, inp: Any) -> list[str]:
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
         "CREATE (n:Notice {id: $id, type: $type, status: 'REQUESTED', offenceSummary: $summary, "
         "requestedAt: datetime(), publicExtract: $public, allowCountries: $allow, denyCountries: $deny, "
-        "blocked: false, reviewFlag: false, sourceCountry: $country, version: 1}) "
+        "blocked: false, reviewFlag: $flag, sourceCountry: $country, version: 1}) "
         "CREATE (n)-[:CONCERNS]->(p), (n)-[:REQUESTED_BY]->(a)",
+        flag=await w.pending_against(str(inp.person_id)),
         person=str(inp.person_id), id=notice_id, type=inp.type.value,
         summary=text(inp.offence_summary, "offenceSummary", required=True), public=bool(inp.public_extract),
         allow=allow, deny=deny,
@@ -186,11 +208,14 @@ async def extend_notice(w: Work, id_: str, reason: str) -> list[str]:
     why = text(reason, "reason", required=True)
     now = datetime.now(UTC)
     expires, due = notice.get("expiresAt"), notice.get("reviewDueAt")
-    if notice["status"] != NoticeStatus.PUBLISHED or notice.get("blocked") or expires is None or due is None:
-        raise conflict(f"notice {id_} is not a published notice")
+    status = policy.notice_status(w.caller, notice)
+    if status != NoticeStatus.PUBLISHED or expires is None or due is None:
+        raise conflict(f"notice {id_} is {status}, not a published notice")
     expires, due = expires.to_native(), due.to_native()
     if not due <= now < expires:
-        raise conflict(f"notice {id_} can be extended only in its review window, from {due:%Y-%m-%d} to {expires:%Y-%m-%d}")
+        raise conflict(
+            f"notice {id_} can be extended only in its review window, from {due:%Y-%m-%d} to {expires:%Y-%m-%d}"
+        )
     new_expiry = expires + timedelta(days=NOTICE_LIFETIME_DAYS)
     await w.rows(
         "MATCH (n:Notice {id: $id}) SET n.expiresAt = $expires, n.reviewDueAt = $due, "
@@ -204,8 +229,9 @@ async def cancel_notice(w: Work, id_: str, reason: str) -> list[str]:
     notice = await w.locked("Notice", id_)
     if not policy.may_cancel(w.caller, notice.get("sourceCountry")):
         raise forbidden("only the source or the General Secretariat cancels a notice")
-    if notice["status"] not in (NoticeStatus.REQUESTED, NoticeStatus.PUBLISHED):
-        raise conflict(f"notice {id_} is {notice['status']}: it can no longer be cancelled")
+    status = policy.notice_status(w.caller, notice)
+    if status not in (NoticeStatus.REQUESTED, NoticeStatus.PUBLISHED):
+        raise conflict(f"notice {id_} is {status}: it can no longer be cancelled")
     await w.rows(
         "MATCH (n:Notice {id: $id}) SET n.status = 'CANCELLED', n.statusReason = $reason",
         id=id_, reason=text(reason, "reason", required=True),
@@ -213,7 +239,9 @@ async def cancel_notice(w: Work, id_: str, reason: str) -> list[str]:
     return [id_]
 
 
-async def set_restrictions(w: Work, label: str, id_: str, allow_in: list[str] | None, deny_in: list[str] | None) -> list[str]:
+async def set_restrictions(
+    w: Work, label: str, id_: str, allow_in: list[str] | None, deny_in: list[str] | None
+) -> list[str]:
     record = await w.locked(label, id_)
     if not policy.is_source(w.caller, record.get("sourceCountry")):
         raise forbidden("only the source restricts its records")
@@ -233,15 +261,17 @@ async def restore(w: Work, label: str, id_: str, reason: str) -> list[str]:
     if not record.get("blocked"):
         raise conflict(f"{label.lower()} {id_} is not blocked")
     still = await w.rows(
-        f"MATCH (:{label} {{id: $id}})-[:CONCERNS]->(:Person)-[:APPLIED_FOR]->(a:AsylumApplication {{status: 'GRANTED'}}) "
-        "WHERE a.fearedCountry = $source RETURN count(a) AS n",
+        "MATCH (a:AsylumApplication {status: 'GRANTED'}) WHERE a.fearedCountry = $source "
+        f"AND ($id IN coalesce(a.screeningRefs, []) OR EXISTS {{ (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(:{label} {{id: $id}}) }}) "
+        "RETURN count(a) AS n",
         id=id_, source=record.get("sourceCountry"),
     )  # fmt: skip
     if still[0]["n"]:
         raise conflict(f"{label.lower()} {id_} concerns a person still protected against its source")
     await w.rows(
+        # The reason stays with the GS (and the audit): the source must not learn it (R8).
         f"MATCH (n:{label} {{id: $id}}) SET n.blocked = false, n.blockReason = null, n.reviewFlag = false, "
-        "n.statusReason = $reason",
+        "n.restoreReason = $reason",
         id=id_, reason=text(reason, "reason", required=True),
     )  # fmt: skip
     return [id_]
@@ -261,10 +291,11 @@ async def issue_diffusion(w: Work, inp: Any) -> list[str]:
     await w.rows(
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
         "CREATE (d:Diffusion {id: $id, purpose: $purpose, sentAt: datetime(), toAllMembers: $all, reviewed: false, "
-        "allowCountries: $allow, denyCountries: $deny, blocked: false, reviewFlag: false, status: 'ACTIVE', "
+        "allowCountries: $allow, denyCountries: $deny, blocked: false, reviewFlag: $flag, status: 'ACTIVE', "
         "sourceCountry: $country, version: 1}) "
         "CREATE (d)-[:CONCERNS]->(p), (d)-[:SENT_BY]->(a) "
         "WITH d UNWIND $recipients AS code MATCH (c:Country {code: code}) CREATE (d)-[:SENT_TO]->(c)",
+        flag=await w.pending_against(str(inp.person_id)),
         person=str(inp.person_id), id=diffusion_id, purpose=inp.purpose.value, all=bool(inp.to_all_members),
         allow=allow, deny=deny, recipients=recipients,
     )  # fmt: skip
@@ -322,10 +353,14 @@ async def create_person(w: Work, inp: Any) -> list[str]:
 
 async def update_person(w: Work, id_: str, inp: Any) -> list[str]:
     await w.locked("Person", id_)
-    recorded = await w.rows("MATCH (:Person {id: $id})-[:RECORDED_BY]->(a:Agency) RETURN a.id AS agency", id=id_)
+    recorded = await w.rows(
+        "MATCH (:Person {id: $id})-[:RECORDED_BY]->(a:Agency) RETURN a.id AS agency", id=id_
+    )
     if not policy.may_update_person(w.caller, recorded[0]["agency"] if recorded else None):
         raise forbidden("only the agency that recorded the person changes the record")
-    await w.rows("MATCH (p:Person {id: $id}) SET p += $fields", id=id_, fields=_person_fields(inp, required=False))
+    await w.rows(
+        "MATCH (p:Person {id: $id}) SET p += $fields", id=id_, fields=_person_fields(inp, required=False)
+    )
     return [id_]
 
 
@@ -335,7 +370,9 @@ async def add_travel_document(w: Work, person_id: str, inp: Any) -> list[str]:
     if not policy.may_record_document(w.caller, issuing):
         raise forbidden("only the issuing country records its travel documents")
     number = text(inp.number, "number", required=True, limit=40)
-    taken = await w.rows("MATCH (d:TravelDocument {issuingCountry: $c, number: $n}) RETURN count(d) AS n", c=issuing, n=number)
+    taken = await w.rows(
+        "MATCH (d:TravelDocument {issuingCountry: $c, number: $n}) RETURN count(d) AS n", c=issuing, n=number
+    )
     if taken[0]["n"]:
         raise conflict(f"document {number} of {issuing} is recorded already")
     await w.rows(
@@ -386,8 +423,7 @@ async def file_application(w: Work, inp: Any) -> list[str]:
         "screeningResult: $result, screeningRefs: $refs, receivingCountry: $country, fearedCountry: $feared, version: 1}) "
         "CREATE (a)-[:LODGED_IN]->(r), (a)-[:FEARS_PERSECUTION_IN]->(f) "
         # R8: what the feared country asked about this person goes to the GS for review.
-        "WITH p MATCH (x)-[:CONCERNS]->(p) WHERE (x:Notice OR x:Diffusion) AND x.sourceCountry = $feared "
-        "SET x.reviewFlag = true",
+        "WITH a " + _FROM_FEARED_COUNTRY + "SET x.reviewFlag = true",
         person=person_id, feared=feared, id=application_id, lodged=inp.lodged_at,
         result="HIT" if refs else "NO_HIT", refs=refs,
     )  # fmt: skip
@@ -395,14 +431,27 @@ async def file_application(w: Work, inp: Any) -> list[str]:
 
 
 async def screening_refs(w: Work, person_id: str) -> list[str]:
-    """R10: the applicant against everything the receiving country may see."""
+    """R10: the applicant, by this record and by name and date of birth (another country may
+    hold the same person under another record), against everything the receiving country
+    may see."""
     view = policy.screening_view(w.caller)
+    known = await w.rows(
+        "MATCH (p:Person {id: $id}) RETURN p.familyName AS family, p.givenNames AS given, p.dateOfBirth AS born",
+        id=person_id,
+    )
+    who = Identity(known[0]["family"] or "", known[0]["given"], known[0]["born"], person_id=person_id)
+    c = Compiler(w.compiler.schema, view)
+    candidates = (
+        screening_candidates(c, who)
+        if who.family_name.strip()
+        else (f"MATCH (p:Person {{id: {c.param(person_id)}}}) WITH p ")
+    )
     rows = await w.rows(
-        "MATCH (p:Person {id: $id}) CALL (p) { "
+        candidates + "CALL (p) { "
         f"MATCH (n:Notice)-[:CONCERNS]->(p) WHERE {policy.screening_notice(view, 'n')} RETURN n.id AS ref "
         f"UNION MATCH (n:Diffusion)-[:CONCERNS]->(p) WHERE {policy.screening_diffusion(view, 'n')} RETURN n.id AS ref "
-        "} RETURN ref ORDER BY ref",
-        id=person_id,
+        "} RETURN DISTINCT ref ORDER BY ref",
+        **c.params,
     )
     return [r["ref"] for r in rows]
 
@@ -446,11 +495,8 @@ async def decide_application(w: Work, id_: str, inp: Any) -> list[str]:
     if outcome == ApplicationStatus.GRANTED:
         # R8: in the same transaction, block what the feared country asked about the person.
         blocked = await w.rows(
-            "MATCH (p:Person)-[:APPLIED_FOR]->(a:AsylumApplication {id: $id}) "
-            "MATCH (x)-[:CONCERNS]->(p) WHERE (x:Notice OR x:Diffusion) AND x.sourceCountry = a.fearedCountry "
-            "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1 RETURN x.id AS id",
+            "MATCH (a:AsylumApplication {id: $id}) " + _FROM_FEARED_COUNTRY + "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1 RETURN x.id AS id",
             id=id_, reason=REFUGEE_BLOCK_REASON,
         )  # fmt: skip
         written += [r["id"] for r in blocked]
     return written
-

@@ -420,7 +420,7 @@ def neighbourhood(
             continue
         for index in graph.adjacency.get(here, ()):
             link = graph.links[index]
-            if False:
+            if not visible_link(v, link, graph, now):
                 continue
             edges.add(index)
             there = link.target if link.source == here else link.source

@@ -76,16 +76,39 @@ def countries(graph: ref.Graph) -> st.SearchStrategy[str]:
     return st.sampled_from(interesting_countries(graph)) | st.sampled_from(member_countries(graph))
 
 
+def named_by(graph: ref.Graph, record: object) -> set[str]:
+    """The countries a record names (for a person: those its records name too)."""
+    if isinstance(record, ref.Notice):
+        return {*record.allow, *record.deny, *([record.source] if record.source else [])}
+    if isinstance(record, ref.Diffusion):
+        return {*record.allow, *record.deny, *record.recipients, *([record.source] if record.source else [])}
+    if isinstance(record, ref.Application):
+        return {c for c in (record.receiving, record.feared) if c}
+    assert isinstance(record, ref.Person)
+    found = set(record.nationalities) | ({record.recorded_country} if record.recorded_country else set())
+    for related in (
+        *graph.notices_of.get(record.id, ()),
+        *graph.diffusions_of.get(record.id, ()),
+        *graph.applications_of.get(record.id, ()),
+    ):
+        found |= named_by(graph, related)
+    return found
+
+
 @st.composite
-def callers(draw: st.DrawFn, graph: ref.Graph) -> tuple[str | None, ref.Viewer]:
-    """(agency id for the token, or None for the public; the reference's view of it)."""
+def callers(draw: st.DrawFn, graph: ref.Graph, near: set[str] | None = None) -> tuple[str | None, ref.Viewer]:
+    """(agency id for the token, or None for the public; the reference's view of it).
+
+    The caller's country is often one that ``near`` names (the source, recipients, allow and
+    deny lists, asylum countries of the records the query targets), where the rules bite.
+    """
     kind, subtype = draw(st.sampled_from(CALLER_KINDS))
     if kind == "public":
         return None, ref.PUBLIC_VIEWER
     if kind in ("gs", "ccf", "intl-europol"):
         agency_id = kind
     else:
-        country = draw(countries(graph))
+        country = draw(st.sampled_from(sorted(near)) | countries(graph) if near else countries(graph))
         agency_id = next(
             a.id
             for a in graph.agencies.values()
@@ -194,9 +217,9 @@ def _bucket(n: int) -> str:
 @SETTINGS
 @given(data=st.data())
 def test_notices_paged_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
-    agency, v = data.draw(callers(graph), label="caller")
-    # An anchor record supplies filter values that match something; other values are random.
+    # An anchor record supplies filter values that match something and countries for the caller.
     anchor = graph.notices[data.draw(st.sampled_from(sorted(graph.notices)), label="anchor")]
+    agency, v = data.draw(callers(graph, named_by(graph, anchor)), label="caller")
     own = [v.country] if v.country else []
     flt = subset(
         data.draw,
@@ -226,8 +249,8 @@ def test_notices_paged_match_the_reference(client: Client, graph: ref.Graph, dat
 @SETTINGS
 @given(data=st.data())
 def test_diffusions_paged_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
-    agency, v = data.draw(callers(graph), label="caller")
     anchor = graph.diffusions[data.draw(st.sampled_from(sorted(graph.diffusions)), label="anchor")]
+    agency, v = data.draw(callers(graph, named_by(graph, anchor)), label="caller")
     own = [v.country] if v.country else []
     flt = subset(
         data.draw,
@@ -263,7 +286,8 @@ def test_diffusions_paged_match_the_reference(client: Client, graph: ref.Graph, 
 def test_asylum_applications_match_the_reference(
     client: Client, graph: ref.Graph, data: st.DataObject
 ) -> None:
-    agency, v = data.draw(callers(graph), label="caller")
+    anchor = graph.applications[data.draw(st.sampled_from(sorted(graph.applications)), label="anchor")]
+    agency, v = data.draw(callers(graph, named_by(graph, anchor)), label="caller")
     receiving = sorted({a.receiving for a in graph.applications.values() if a.receiving})
     feared = sorted({a.feared for a in graph.applications.values() if a.feared})
     flt = subset(
@@ -298,13 +322,17 @@ def test_asylum_applications_match_the_reference(
 def test_persons_by_nationality_match_the_reference(
     client: Client, graph: ref.Graph, data: st.DataObject
 ) -> None:
-    agency, v = data.draw(callers(graph), label="caller")
+    anchor = graph.persons[data.draw(st.sampled_from(sorted(graph.persons)), label="anchor")]
+    agency, v = data.draw(callers(graph, named_by(graph, anchor)), label="caller")
     t = now()
     seen = sorted(
         {c for p in graph.persons.values() if ref.visible_person(v, p, graph, t) for c in p.nationalities}
     )
     nationality = data.draw(
-        st.sampled_from(seen or ["KZ"]) | st.sampled_from([v.country or "FR"]) | countries(graph),
+        st.sampled_from(sorted(anchor.nationalities) or ["KZ"])
+        | st.sampled_from(seen or ["KZ"])
+        | st.sampled_from([v.country or "FR"])
+        | countries(graph),
         label="nationality",
     )
     first = data.draw(st.integers(1, 100), label="first")
@@ -353,8 +381,12 @@ def visible_by_id(v: ref.Viewer, graph: ref.Graph, field: str, ident: str, t: da
 @SETTINGS
 @given(data=st.data())
 def test_single_lookups_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
-    agency, v = data.draw(callers(graph), label="caller")
     asked = data.draw(lookups(graph), label="lookups")
+    near = set()
+    for field, ident in asked:
+        record = getattr(graph, LOOKUP_FIELDS[field]).get(ident)
+        near |= named_by(graph, record) if record else set()
+    agency, v = data.draw(callers(graph, near), label="caller")
     variables = {f"i{k}": ident for k, (_f, ident) in enumerate(asked)}
     header = ", ".join(f"$i{k}: ID!" for k in range(len(asked)))
     body = " ".join(f"q{k}: {f}(id: $i{k}) {{ id }}" for k, (f, _i) in enumerate(asked))
@@ -383,14 +415,13 @@ query Links($id: ID!, $depth: Int!) {
 @SETTINGS
 @given(data=st.data())
 def test_links_match_the_reference(client: Client, graph: ref.Graph, data: st.DataObject) -> None:
-    agency, v = data.draw(callers(graph), label="caller")
-    t = now()
     linked = sorted(graph.adjacency)
+    anchor = data.draw(st.sampled_from(linked), label="anchor")
+    agency, v = data.draw(callers(graph, named_by(graph, graph.persons[anchor])), label="caller")
+    t = now()
     seen = [p for p in linked if ref.visible_person(v, graph.persons[p], graph, t)]
     start = data.draw(
-        st.sampled_from(seen or linked)
-        | st.sampled_from(seen or linked)
-        | st.sampled_from(sorted(graph.persons)),
+        st.just(anchor) | st.sampled_from(seen or linked) | st.sampled_from(sorted(graph.persons)),
         label="personId",
     )
     depth = data.draw(st.integers(1, 3), label="depth")
