@@ -531,7 +531,10 @@ class _Generator:
             if shape != "notice":
                 diffusions.append(self.diffusion(pid, feared, sent_before=lodged_at))
 
-        status = _pick(rng, _APP_STATUSES)
+        # The first applications take every status in turn, so that even a small seed has
+        # each one; the rest follow the mix.
+        every = list(ApplicationStatus)
+        status = every[self.applications - 1] if self.applications <= len(every) else _pick(rng, _APP_STATUSES)
         aid = f"A-{self.applications:07d}"
         props: Row = {
             "id": aid, "lodgedAt": lodged, "status": status.value,

@@ -310,7 +310,7 @@ def admitted(country: str | None, allow: frozenset[str], deny: frozenset[str]) -
     """R4 for a non-source member country."""
     if allow and country not in allow:
         return False
-    return country not in deny
+    return True
 
 
 def live(n: Notice, now: datetime) -> bool:
