@@ -66,6 +66,7 @@ class Notice:
 @dataclass(frozen=True)
 class Diffusion:
     id: str
+    status: str  # ACTIVE unless cancelled (absent on diffusions never changed)
     to_all: bool
     recipients: frozenset[str]
     reviewed: bool
@@ -89,7 +90,8 @@ class Application:
 @dataclass(frozen=True)
 class Person:
     id: str
-    recorded_country: str | None  # country of the RECORDED_BY agency
+    recorded_by: str | None  # the RECORDED_BY agency
+    recorded_country: str | None  # its country
     nationalities: frozenset[str]
 
 
@@ -199,6 +201,7 @@ def load(driver: Driver) -> Graph:
     diffusions = {
         r["id"]: Diffusion(
             id=r["id"],
+            status=r["status"] or "ACTIVE",
             to_all=bool(r["toAll"]),
             recipients=frozenset(r["recipients"]),
             reviewed=bool(r["reviewed"]),
@@ -213,7 +216,7 @@ def load(driver: Driver) -> Graph:
             MATCH (d:Diffusion)
             OPTIONAL MATCH (d)-[:CONCERNS]->(p:Person)
             OPTIONAL MATCH (d)-[:SENT_BY]->(:Agency)-[:OF_COUNTRY]->(c:Country)
-            RETURN d.id AS id, d.toAllMembers AS toAll, d.reviewed AS reviewed,
+            RETURN d.id AS id, d.status AS status, d.toAllMembers AS toAll, d.reviewed AS reviewed,
                    d.blocked AS blocked, d.allowCountries AS allow, d.denyCountries AS deny,
                    [(d)-[:SENT_TO]->(r:Country) | r.code] AS recipients,
                    c.code AS source, p.id AS subject
@@ -234,12 +237,13 @@ def load(driver: Driver) -> Graph:
         )
     }
     persons = {
-        r["id"]: Person(r["id"], r["recorded"], frozenset(r["nationalities"]))
+        r["id"]: Person(r["id"], r["agency"], r["recorded"], frozenset(r["nationalities"]))
         for r in rows(
             """
             MATCH (p:Person)
-            OPTIONAL MATCH (p)-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(c:Country)
-            RETURN p.id AS id, c.code AS recorded,
+            OPTIONAL MATCH (p)-[:RECORDED_BY]->(a:Agency)
+            OPTIONAL MATCH (a)-[:OF_COUNTRY]->(c:Country)
+            RETURN p.id AS id, a.id AS agency, c.code AS recorded,
                    [(p)-[:NATIONAL_OF]->(n:Country) | n.code] AS nationalities
             """
         )
@@ -266,13 +270,13 @@ def load(driver: Driver) -> Graph:
 class Viewer:
     """Who asks, as the rules see it; ``kind is None`` is the public."""
 
-    label: str
+    agency: str | None  # the agency's id; None for the public
     kind: str | None
     country: str | None = None
     scopes: frozenset[str] = frozenset()
 
 
-PUBLIC_VIEWER = Viewer("public", None)
+PUBLIC_VIEWER = Viewer(None, None)
 
 
 def viewer(graph: Graph, agency_id: str | None) -> Viewer | None:
@@ -310,7 +314,7 @@ def admitted(country: str | None, allow: frozenset[str], deny: frozenset[str]) -
     """R4 for a non-source member country."""
     if allow and country not in allow:
         return False
-    return True
+    return country not in deny
 
 
 def live(n: Notice, now: datetime) -> bool:
@@ -344,6 +348,8 @@ def visible_diffusion(v: Viewer, d: Diffusion) -> bool:
             return True
         if d.blocked or d.protected:  # R8
             return False
+        if d.status != "ACTIVE":  # domain.md is silent; as R5 for notices: cancelled stays with the source
+            return False
         addressed = d.to_all or v.country in d.recipients
         return addressed and admitted(v.country, d.allow, d.deny)
     return False
@@ -362,6 +368,8 @@ def visible_person(v: Viewer, p: Person, graph: Graph, now: datetime) -> bool:
     if is_oversight(v):
         return True
     if has_member_view(v) and p.recorded_country is not None and p.recorded_country == v.country:
+        return True
+    if v.agency is not None and p.recorded_by == v.agency:  # R3: an agency sees the records it created
         return True
     return (
         any(visible_notice(v, n, now) for n in graph.notices_of.get(p.id, ()))
