@@ -19,6 +19,10 @@ def _options(settings: Settings) -> dict[str, object]:
         "notifications_min_severity": NotificationMinimumSeverity.OFF,
         "max_connection_pool_size": 50,
         "connection_acquisition_timeout": 10.0,
+        # Fail fast while Neo4j is down (SERVICE_UNAVAILABLE, /readyz 503) instead of holding
+        # requests for the driver's default 30 s of retries; deadlock retries still fit.
+        "connection_timeout": 3.0,
+        "max_transaction_retry_time": 1.0,
     }
 
 
