@@ -53,6 +53,7 @@ def scratch_seed(seeded: Driver) -> Iterator[Driver]:
 
 @pytest.mark.slow
 def test_same_persons_and_seed_give_the_same_graph_and_another_seed_differs(scratch_seed: Driver) -> None:
+    load(scratch_seed, TEST_PERSONS, TEST_SEED, reset=True, progress=False)
     first = dump(scratch_seed)
     load(scratch_seed, TEST_PERSONS, TEST_SEED, reset=True, progress=False)
     assert dump(scratch_seed) == first
