@@ -29,7 +29,7 @@ def _person_ok(p: str) -> str:
         f"OR EXISTS {{ MATCH (x:Diffusion)-[:CONCERNS]->({p}) WHERE x.sourceCountry = $country OR "
         "(NOT coalesce(x.blocked, false) AND (x.toAllMembers OR EXISTS { (x)-[:SENT_TO]->(:Country {code: $country}) }) "
         "AND (size(coalesce(x.allowCountries, [])) = 0 OR $country IN x.allowCountries) "
-        "AND NOT $country IN coalesce(x.denyCountries, [])) }} "
+        "AND NOT $country IN coalesce(x.denyCountries, [])) } "
         f"OR EXISTS {{ MATCH ({p})-[:APPLIED_FOR]->(x:AsylumApplication) WHERE x.receivingCountry = $country }})"
     )
 
