@@ -3,7 +3,8 @@
 Seeds 100,000 persons into a Neo4j of its own (kept in .local/bench-neo4j, so later runs
 reuse it), starts a gateway process, and for each query and concurrency level measures p50
 and p99 latency and throughput through HTTP and through the driver directly, then prints
-the ratio gateway/Cypher. Every request is checked for errors: a failing query stops the run.
+the ratio gateway/Cypher, and gateway/(Cypher plus the one durable access record that R15
+asks of any client, written by hand). Every request is checked for errors: a failing query stops the run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.conftest import GatewayProcess, free_port
 PERSONS = int(os.environ.get("BENCH_PERSONS", "100000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 LEVELS = (1, 4, 16)
+AUDIT_INSERT = "CREATE (:BenchAccess {agency: $agency, at: $at})"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -60,7 +62,8 @@ async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
                                        notifications_min_severity=NotificationMinimumSeverity.OFF)  # fmt: skip
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as http:
         print(f"{'query':36} {'conc':>4} | {'gw p50':>7} {'gw p99':>7} {'gw rps':>7} | "
-              f"{'cy p50':>7} {'cy p99':>7} {'cy rps':>7} | {'p50 ratio':>9}")  # fmt: skip
+              f"{'cy p50':>7} {'cy p99':>7} {'cy rps':>7} | {'cy+audit p50':>12} | "
+              f"{'gw/cy':>6} {'gw/cy+audit':>11}")  # fmt: skip
         for case in CASES:
             async def via_gateway(i: int, case=case) -> None:  # noqa: B023
                 r = await http.post(
@@ -76,12 +79,20 @@ async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
                 params = {"country": COUNTRY, **case.variables(subjects[i % len(subjects)])}
                 await driver.execute_query(case.cypher, params, routing_="r")
 
+            async def via_cypher_audited(i: int, case=case) -> None:  # noqa: B023
+                # What a hand-written client owes R15 too: a durable access record per read.
+                await via_cypher(i)
+                await driver.execute_query(AUDIT_INSERT, agency=AGENCY, at=time.time_ns())
+
             for level in LEVELS:
                 await via_gateway(0), await via_cypher(0)  # warm the plan caches
                 g = await measure(via_gateway, level)
                 c = await measure(via_cypher, level)
+                a = await measure(via_cypher_audited, level)
                 print(f"{case.name:36} {level:>4} | {g[0]:7.1f} {g[1]:7.1f} {g[2]:7.0f} | "
-                      f"{c[0]:7.1f} {c[1]:7.1f} {c[2]:7.0f} | {g[0] / c[0]:8.2f}x", flush=True)  # fmt: skip
+                      f"{c[0]:7.1f} {c[1]:7.1f} {c[2]:7.0f} | {a[0]:12.1f} | "
+                      f"{g[0] / c[0]:5.2f}x {g[0] / a[0]:10.2f}x", flush=True)  # fmt: skip
+        await driver.execute_query("MATCH (b:BenchAccess) DELETE b")
     await driver.close()
 
 

@@ -87,20 +87,44 @@ _APPEND = (
     "UNWIND $events AS e CREATE (a:AccessEvent) SET a = e, a.at = datetime({epochMillis: e.atMs}) "
     "WITH count(a) AS n MATCH (h:AuditHead {id: 'main'}) SET h.seq = $seq, h.hash = $hash"
 )
+# One round trip when the writer knows the head: lock it (the SET), check it is still where
+# the writer left it, then chain on. Writing first makes the check read the latest commit.
+_APPEND_AFTER = (
+    "MATCH (h:AuditHead {id: 'main'}) SET h.touchedAt = datetime() "
+    "WITH h WHERE h.seq = $from AND h.hash = $previous SET h.seq = $seq, h.hash = $hash "
+    "WITH h UNWIND $events AS e CREATE (a:AccessEvent) SET a = e, a.at = datetime({epochMillis: e.atMs}) "
+    "RETURN count(a) AS written"
+)
+
+Head = tuple[int, str]
 
 
-async def append(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> None:
-    """Chain and write events inside the caller's transaction (the head's lock orders them)."""
-    result = await tx.run(_HEAD, genesis=GENESIS)
-    head = await result.single(strict=True)
-    seq, previous = head["seq"], head["hash"]
+def _chain(events: list[dict[str, Any]], head: Head) -> tuple[list[dict[str, Any]], Head]:
+    seq, previous = head
     chained = []
     for e in events:
         seq += 1
         link = {**e, "seq": seq, "prevHash": previous}
         link["hash"] = previous = chain_hash(link, previous)
         chained.append(link)
-    await tx.run(_APPEND, events=chained, seq=seq, hash=previous)
+    return chained, (seq, previous)
+
+
+async def append(tx: AsyncManagedTransaction, events: list[dict[str, Any]], known: Head | None = None) -> Head:
+    """Chain and write events inside the caller's transaction (the head's lock orders them);
+    return the new head. ``known`` is where the caller last saw the head."""
+    if known is not None:
+        chained, head = _chain(events, known)
+        result = await tx.run(_APPEND_AFTER, {"from": known[0], "previous": known[1], "events": chained,
+                                              "seq": head[0], "hash": head[1]})  # fmt: skip
+        record = await result.single()
+        if record is not None and record["written"] == len(events):
+            return head
+    result = await tx.run(_HEAD, genesis=GENESIS)
+    current = await result.single(strict=True)
+    chained, head = _chain(events, (current["seq"], current["hash"]))
+    await tx.run(_APPEND, events=chained, seq=head[0], hash=head[1])
+    return head
 
 
 class AuditLog:
@@ -112,6 +136,7 @@ class AuditLog:
         self._batch = batch
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._head: Head | None = None  # where this writer left the chain
 
     async def record(self, e: dict[str, Any]) -> None:
         if self._task is None or self._task.done():
@@ -131,8 +156,9 @@ class AuditLog:
                 batch.append(self._queue.get_nowait())
             try:
                 async with self._driver.session(database=self._database) as session:
-                    await session.execute_write(append, [e for e, _ in batch])
+                    self._head = await session.execute_write(append, [e for e, _ in batch], self._head)
             except Exception as error:  # the requests fail; the writer goes on
+                self._head = None
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(AuditUnavailable(str(error)))

@@ -7,7 +7,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -226,6 +232,9 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules([limit_rule]),
+        # Clients repeat the same documents: parse and validate each once.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
