@@ -103,7 +103,7 @@ def demo_examples(settings: Settings) -> Sequence[playground.Example]:
         playground.Example(
             "Asylum authority (Netherlands) screens an applicant",
             SCREEN,
-            '{"input": {"familyName": "Seytkali", "givenNames": "Arman"}}',
+            '{"input": {"familyName": "Nurlanowa", "givenNames": "Dana", "dateOfBirth": "1990-11-02"}}',
             headers("asylum-nl", "ASYLUM_SCREENING"),
         ),
     ]

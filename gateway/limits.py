@@ -90,6 +90,8 @@ def rule(limits: Limits) -> type[ValidationRule]:
             aliases, depth, cost = 0, 0, 0
             for selection in selection_set.selections if selection_set else ():
                 if isinstance(selection, FieldNode):
+                    if selection.name.value.startswith("__"):
+                        continue  # introspection has its own switch; its standard query nests deep
                     aliases += selection.alias is not None
                     field = (
                         parent.fields.get(selection.name.value)

@@ -170,3 +170,12 @@ def test_fragments_count_towards_depth_and_cost() -> None:
     query = "{ countries { ...C } } fragment C on Country { ncb { country { code } } }"
     result = small.execute_sync(query)
     assert result.errors and "nests" in result.errors[0].message
+
+
+def test_the_standard_introspection_query_passes_the_limits() -> None:
+    """GraphiQL sends it on load; introspection is governed by its own switch."""
+    from graphql import get_introspection_query
+
+    small = build(Limits(max_depth=5, max_aliases=30, max_cost=5000), max_tokens=2000, introspection=True)
+    result = small.execute_sync(get_introspection_query())
+    assert not result.errors and result.data and result.data["__schema"]["queryType"]["name"] == "Query"
