@@ -3,6 +3,7 @@ once, and hands the rows to the types. Access decisions come from ``gateway.poli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -71,6 +72,14 @@ async def _page(info: Info, statement: Statement, pg: Page) -> Any:
     )
 
 
+async def _list(
+    info: Info, build: Callable[..., Statement], flt: Any, sort: str, first: int, after: str | None
+) -> Any:
+    """A filtered, sorted page of one kind of record."""
+    pg = compiler.page(first, after)
+    return await _page(info, build(_compiler(info), flt, sort, pg, _selections(info)), pg)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The caller, as the graph knows it.")
@@ -116,10 +125,7 @@ class Query:
         self, info: Info, filter: t.PersonFilter | None = None,
         sort: t.PersonSort = t.PersonSort.FAMILY_NAME_ASC, first: int = 20, after: str | None = None,
     ) -> t.PersonConnection:  # type: ignore[valid-type]  # fmt: skip
-        pg = compiler.page(first, after)
-        return await _page(
-            info, compiler.persons(_compiler(info), filter, sort.value, pg, _selections(info)), pg
-        )  # type: ignore[no-any-return]
+        return await _list(info, compiler.persons, filter, sort.value, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def notice(self, info: Info, id: strawberry.ID) -> t.Notice | None:
@@ -130,10 +136,7 @@ class Query:
         self, info: Info, filter: t.NoticeFilter | None = None,
         sort: t.NoticeSort = t.NoticeSort.REQUESTED_AT_DESC, first: int = 20, after: str | None = None,
     ) -> t.NoticeConnection:  # type: ignore[valid-type]  # fmt: skip
-        pg = compiler.page(first, after)
-        return await _page(
-            info, compiler.notices(_compiler(info), filter, sort.value, pg, _selections(info)), pg
-        )  # type: ignore[no-any-return]
+        return await _list(info, compiler.notices, filter, sort.value, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def diffusion(self, info: Info, id: strawberry.ID) -> t.Diffusion | None:
@@ -144,10 +147,7 @@ class Query:
         self, info: Info, filter: t.DiffusionFilter | None = None,
         sort: t.DiffusionSort = t.DiffusionSort.SENT_AT_DESC, first: int = 20, after: str | None = None,
     ) -> t.DiffusionConnection:  # type: ignore[valid-type]  # fmt: skip
-        pg = compiler.page(first, after)
-        return await _page(
-            info, compiler.diffusions(_compiler(info), filter, sort.value, pg, _selections(info)), pg
-        )  # type: ignore[no-any-return]
+        return await _list(info, compiler.diffusions, filter, sort.value, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def asylum_application(self, info: Info, id: strawberry.ID) -> t.AsylumApplication | None:
@@ -159,10 +159,7 @@ class Query:
         sort: t.AsylumApplicationSort = t.AsylumApplicationSort.LODGED_AT_DESC, first: int = 20,
         after: str | None = None,
     ) -> t.AsylumApplicationConnection:  # type: ignore[valid-type]  # fmt: skip
-        pg = compiler.page(first, after)
-        return await _page(
-            info, compiler.applications(_compiler(info), filter, sort.value, pg, _selections(info)), pg
-        )  # type: ignore[no-any-return]
+        return await _list(info, compiler.applications, filter, sort.value, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Hit or no-hit against what the caller's country may see (R11).")
     async def screen(self, info: Info, input: t.ScreeningInput) -> t.ScreeningResult:
