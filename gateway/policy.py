@@ -243,7 +243,9 @@ def notice_status(c: Caller, notice: dict[str, Any]) -> str:
 
 
 def _diffusion_status(c: Caller, v: str) -> str:
-    return f"CASE WHEN coalesce({v}.blocked, false) THEN 'CANCELLED' ELSE coalesce({v}.status, 'ACTIVE') END"
+    # As for notices: the source of a blocked diffusion sees it cancelled (R8); the GS and
+    # the CCF see its real status beside the block.
+    return f"CASE WHEN {_blocked_for_source(c, v)} THEN 'CANCELLED' ELSE coalesce({v}.status, 'ACTIVE') END"
 
 
 def _status_reason(c: Caller, v: str) -> str:
