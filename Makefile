@@ -18,7 +18,7 @@ run: setup
 	@echo "Demo tokens (8 h), for the Authorization: Bearer header:"
 	@$(BIN)/gateway demo-tokens
 	@echo "Playground: http://127.0.0.1:8000/playground   GraphQL: http://127.0.0.1:8000/graphql"
-	$(BIN)/gateway serve
+	GATEWAY_DEMO_TOKENS=true $(BIN)/gateway serve
 
 test: setup
 	$(BIN)/pytest

@@ -46,8 +46,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         driver = connect_async(settings)
-        graph = Graph(driver, settings.neo4j_database)
-        audit_log = AuditLog(driver, settings.neo4j_database)
+        graph = Graph(driver, settings.neo4j_database, settings.query_timeout_seconds)
+        audit_log = AuditLog(driver, settings.neo4j_database, settings.audit_hmac_key())
         app.state.services = Services(
             schema=build(
                 Limits(settings.max_depth, settings.max_aliases, settings.max_cost),
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def demo_examples(settings: Settings) -> Sequence[playground.Example]:
     """Saved queries for three users, with fresh development tokens for the demo agencies."""
-    if settings.jwks_url:  # production keys: nobody here can mint tokens
+    if settings.jwks_url or not settings.demo_tokens:  # see Settings.demo_tokens
         return []
     from seed import demo
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterable
@@ -74,9 +75,11 @@ def event(
     }
 
 
-def chain_hash(event: dict[str, Any], previous: str) -> str:
+def chain_hash(event: dict[str, Any], previous: str, key: bytes) -> str:
+    """An HMAC, not a bare hash: with the key kept outside the graph, someone who can write to
+    the graph cannot rewrite an event and chain the rest anew."""
     body = json.dumps([event.get(k) for k in _FIELDS], separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((previous + "\n" + body).encode()).hexdigest()
+    return hmac.new(key, (previous + "\n" + body).encode(), hashlib.sha256).hexdigest()
 
 
 _HEAD = (
@@ -99,22 +102,24 @@ _APPEND_AFTER = (
 Head = tuple[int, str]
 
 
-def _chain(events: list[dict[str, Any]], head: Head) -> tuple[list[dict[str, Any]], Head]:
+def _chain(events: list[dict[str, Any]], head: Head, key: bytes) -> tuple[list[dict[str, Any]], Head]:
     seq, previous = head
     chained = []
     for e in events:
         seq += 1
         link = {**e, "seq": seq, "prevHash": previous}
-        link["hash"] = previous = chain_hash(link, previous)
+        link["hash"] = previous = chain_hash(link, previous, key)
         chained.append(link)
     return chained, (seq, previous)
 
 
-async def append(tx: AsyncManagedTransaction, events: list[dict[str, Any]], known: Head | None = None) -> Head:
+async def append(
+    tx: AsyncManagedTransaction, events: list[dict[str, Any]], key: bytes, known: Head | None = None
+) -> Head:
     """Chain and write events inside the caller's transaction (the head's lock orders them);
     return the new head. ``known`` is where the caller last saw the head."""
     if known is not None:
-        chained, head = _chain(events, known)
+        chained, head = _chain(events, known, key)
         result = await tx.run(_APPEND_AFTER, {"from": known[0], "previous": known[1], "events": chained,
                                               "seq": head[0], "hash": head[1]})  # fmt: skip
         record = await result.single()
@@ -122,7 +127,7 @@ async def append(tx: AsyncManagedTransaction, events: list[dict[str, Any]], know
             return head
     result = await tx.run(_HEAD, genesis=GENESIS)
     current = await result.single(strict=True)
-    chained, head = _chain(events, (current["seq"], current["hash"]))
+    chained, head = _chain(events, (current["seq"], current["hash"]), key)
     await tx.run(_APPEND, events=chained, seq=head[0], hash=head[1])
     return head
 
@@ -130,8 +135,9 @@ async def append(tx: AsyncManagedTransaction, events: list[dict[str, Any]], know
 class AuditLog:
     """Group commit for read events: one transaction for all events waiting at the time."""
 
-    def __init__(self, driver: AsyncDriver, database: str | None, batch: int = 256) -> None:
+    def __init__(self, driver: AsyncDriver, database: str | None, key: bytes, batch: int = 256) -> None:
         self._driver = driver
+        self.key = key
         self._database = database
         self._batch = batch
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
@@ -156,7 +162,9 @@ class AuditLog:
                 batch.append(self._queue.get_nowait())
             try:
                 async with self._driver.session(database=self._database) as session:
-                    self._head = await session.execute_write(append, [e for e, _ in batch], self._head)
+                    self._head = await session.execute_write(
+                        append, [e for e, _ in batch], self.key, self._head
+                    )
             except Exception as error:  # the requests fail; the writer goes on
                 self._head = None
                 for _, done in batch:
@@ -166,6 +174,16 @@ class AuditLog:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+
+_STORED = {*_FIELDS, "prevHash", "hash", "at"}
+
+
+def _consistent(a: dict[str, Any]) -> bool:
+    """Nothing outside the HMAC may have been added or changed: no extra properties, and the
+    readable time is the signed one."""
+    at = a.get("at")
+    return set(a) <= _STORED and at is not None and int(at.to_native().timestamp() * 1000) == a.get("atMs")
 
 
 @dataclass
@@ -178,7 +196,7 @@ class Verification:
         return self.broken_at is None
 
 
-def verify(driver: Driver, database: str | None = None, page: int = 10_000) -> Verification:
+def verify(driver: Driver, key: bytes, database: str | None = None, page: int = 10_000) -> Verification:
     """Recompute the chain from the first event to the head."""
     previous, expected_seq, count = GENESIS, 1, 0
     while True:
@@ -193,7 +211,7 @@ def verify(driver: Driver, database: str | None = None, page: int = 10_000) -> V
             a = dict(record["a"])
             if a["seq"] != expected_seq or a.get("prevHash") != previous:
                 return Verification(count, expected_seq)
-            if chain_hash(a, previous) != a.get("hash"):
+            if chain_hash(a, previous, key) != a.get("hash") or not _consistent(a):
                 return Verification(count, a["seq"])
             previous, expected_seq, count = a["hash"], expected_seq + 1, count + 1
     head, _, _ = driver.execute_query(

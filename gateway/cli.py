@@ -213,7 +213,7 @@ def audit_verify() -> None:
     from gateway.audit import verify
 
     with graph() as driver:
-        result = verify(driver, get_settings().neo4j_database)
+        result = verify(driver, get_settings().audit_hmac_key(), get_settings().neo4j_database)
     if not result.ok:
         raise fail(
             f"the audit chain is broken at event {result.broken_at} ({result.events} verified before it)"

@@ -113,7 +113,7 @@ def encode_cursor(index: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith("o:") and text[2:].isdigit():
+        if text.startswith("o:") and text[2:].isdigit() and len(text) < 12:
             return int(text[2:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
@@ -187,12 +187,16 @@ class Compiler:
         if isinstance(mapping, Expr):
             return mapping.template.format(v=v)
         if isinstance(mapping, Relation):
-            return self.related(mapping, v, subs)
+            return self.related(
+                mapping, v, subs, policy.relation_condition(self.caller, type_name, name, "{t}")
+            )
         raise AssertionError(f"{type_name}.{name} has no graph mapping")
 
-    def related(self, rel: Relation, v: str, subs: Sequence[Selection]) -> str:
+    def related(self, rel: Relation, v: str, subs: Sequence[Selection], condition: str = policy.TRUE) -> str:
         t = self.var("t")
         predicate = self.visible(rel.target, t)
+        if condition != policy.TRUE and predicate != policy.FALSE:
+            predicate = f"{predicate} AND {condition.replace('{t}', t)}"
         if predicate == policy.FALSE:
             return "[]" if rel.many else "null"
         pattern = rel.pattern.format(v=v, t=t)
@@ -280,7 +284,8 @@ def persons(c: Compiler, flt: Any, sort: str, pg: Page, selections: Sequence[Sel
     if flt is not None:
         if _set(flt.name):
             source = (
-                f"CALL db.index.fulltext.queryNodes('person_names', {c.param(lucene_query(flt.name))}) "
+                f"CALL db.index.fulltext.queryNodes('person_names', "
+                f"{c.param(lucene_query(flt.name, fields=policy.searchable_names(c.caller)))}) "
                 "YIELD node AS v"
             )
         if _set(flt.nationality):
@@ -414,14 +419,18 @@ def path(c: Compiler, source: str, target: str, max_depth: int, selections: Sequ
 LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
 
 
-def lucene_query(text: str, required: bool = False) -> str:
+def lucene_query(text: str, required: bool = False, fields: Sequence[str] | None = None) -> str:
     """Name tokens as a tolerant Lucene query: exact or within two edits, special characters
     escaped so that user input is always a term, never query syntax."""
-    tokens = [LUCENE_SPECIAL.sub(r"\\\1", t) for t in re.split(r"[\s,]+", text.strip()) if t]
+    # Lower case, so that AND, OR and NOT are words to match, never operators.
+    tokens = [LUCENE_SPECIAL.sub(r"\\\1", t.lower()) for t in re.split(r"[\s,]+", text.strip()) if t]
     tokens = [t for t in tokens if t][:8]
     if not tokens:
         raise GatewayError(Code.BAD_USER_INPUT, "a name needs at least one letter")
     prefix = "+" if required else ""
+    if fields:  # only the name fields the caller may see (R13, R17)
+        terms = [f"({t} OR {t}~{1 if len(t) < 6 else 2})" if len(t) > 3 else t for t in tokens]
+        return " ".join(f"{prefix}(" + " OR ".join(f"{f}:{term}" for f in fields) + ")" for term in terms)
     return " ".join(
         f"{prefix}({t} OR {t}~{1 if len(t) < 6 else 2})" if len(t) > 3 else f"{prefix}{t}" for t in tokens
     )

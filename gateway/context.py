@@ -21,3 +21,4 @@ class Context:
     graph: Graph
     schema: strawberry.Schema
     record: AccessRecord = field(default_factory=AccessRecord)
+    audit_key: bytes = b""  # the audit chain's HMAC key, for the writes' own events

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
+from gateway.errors import Code, GatewayError
 from gateway.settings import Settings
-from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase, NotificationMinimumSeverity
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    Driver,
+    GraphDatabase,
+    NotificationMinimumSeverity,
+    Query,
+    RoutingControl,
+)
 
 
 class GraphUnavailable(Exception):
@@ -51,24 +67,30 @@ def describe(settings: Settings, error: BaseException) -> str:
 class Graph:
     """The service's reads: one round trip per compiled statement, errors in client terms."""
 
-    def __init__(self, driver: AsyncDriver, database: str | None) -> None:
+    def __init__(self, driver: AsyncDriver, database: str | None, timeout: float = 10.0) -> None:
         self.driver = driver
         self.database = database
+        self.timeout = timeout
 
     async def read(self, cypher: str, params: dict[str, object]) -> list[dict[str, object]]:
-        from neo4j.exceptions import DriverError, SessionExpired, TransientError
-
-        from gateway.errors import Code, GatewayError
-        from neo4j import RoutingControl
-
         try:
+            # A server-side timeout: no single read may hold the graph for long.
             records, _, _ = await self.driver.execute_query(
-                cypher, params, database_=self.database, routing_=RoutingControl.READ
+                Query(cypher, timeout=self.timeout),  # type: ignore[arg-type]
+                params,
+                database_=self.database,
+                routing_=RoutingControl.READ,
             )
         except (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError) as error:
             raise GatewayError(
                 Code.SERVICE_UNAVAILABLE, "the graph is unavailable; try again shortly"
             ) from error
+        except Neo4jError as error:
+            if "TransactionTimedOut" in (error.code or ""):
+                raise GatewayError(
+                    Code.QUERY_TOO_COMPLEX, f"the query ran longer than {self.timeout:g} s; narrow it"
+                ) from error
+            raise
         return [r.data() for r in records]
 
     async def ready(self, version: int) -> bool:

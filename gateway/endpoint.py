@@ -59,7 +59,10 @@ async def graphql(request: Request) -> Response:
     except RequestRefused as refused:
         return refused.response
 
-    context = Context(caller=caller, purpose=purpose, graph=services.graph, schema=services.schema)
+    context = Context(
+        caller=caller, purpose=purpose, graph=services.graph, schema=services.schema,
+        audit_key=services.audit_log.key,
+    )  # fmt: skip
     result = await services.schema.execute(
         payload["query"],
         variable_values=payload.get("variables"),

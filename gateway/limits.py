@@ -86,13 +86,17 @@ def rule(limits: Limits) -> type[ValidationRule]:
         def measure(
             self, selection_set: SelectionSetNode | None, parent: Any, seen: set[str]
         ) -> tuple[int, int, int]:
-            """(aliases, depth, cost) of a selection set; fragment cycles count once."""
+            """(aliases, depth, cost) of a selection set; ``seen`` holds the fragments spread on
+            the path here, so a cycle stops while every other spread counts in full."""
             aliases, depth, cost = 0, 0, 0
             for selection in selection_set.selections if selection_set else ():
                 if isinstance(selection, FieldNode):
-                    if selection.name.value.startswith("__"):
-                        continue  # introspection has its own switch; its standard query nests deep
                     aliases += selection.alias is not None
+                    if selection.name.value.startswith("__"):
+                        # Introspection has its own switch and its standard query nests deep:
+                        # it counts for aliases and one unit of cost, not for depth.
+                        cost += 1
+                        continue
                     field = (
                         parent.fields.get(selection.name.value)
                         if isinstance(parent, GraphQLObjectType)
@@ -110,12 +114,12 @@ def rule(limits: Limits) -> type[ValidationRule]:
                         continue
                     inner: SelectionSetNode | None = fragment.selection_set
                     condition: NamedTypeNode | None = fragment.type_condition
-                    seen = seen | {name}
+                    path = seen | {name}  # per path: siblings may spread it again, at full cost
                 else:
                     assert isinstance(selection, InlineFragmentNode)
-                    inner, condition = selection.selection_set, selection.type_condition
+                    inner, condition, path = selection.selection_set, selection.type_condition, seen
                 target = self.context.schema.get_type(condition.name.value) if condition else parent
-                a, d, c = self.measure(inner, target, seen)
+                a, d, c = self.measure(inner, target, path)
                 aliases, depth, cost = aliases + a, max(depth, d), cost + c
             return aliases, depth, cost
 

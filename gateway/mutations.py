@@ -23,6 +23,7 @@ from strawberry.types.nodes import SelectedField
 
 from gateway import audit, workflows
 from gateway import types as t
+from gateway.audit import AccessRecord
 from gateway.compiler import Compiler
 from gateway.context import Context
 from gateway.errors import Code, GatewayError
@@ -156,7 +157,7 @@ async def _mutate(
         return audit.event(caller.user, caller.agency_id, operation, ctx.purpose, ids, None, outcome)
 
     async def transaction(tx: AsyncManagedTransaction) -> Any:
-        result_id: str | None = None
+        result_id, written, outcome = None, [], "OK"
         if scoped_key:
             known = await _rows(
                 tx,
@@ -166,12 +167,10 @@ async def _mutate(
             if known[0]["id"] is not None:
                 if known[0]["fp"] != fingerprint:
                     raise GatewayError(Code.CONFLICT, "this idempotencyKey was used with a different input")
-                result_id = known[0]["id"]
-                await audit.append(tx, [entry([result_id], "REPLAY")])
+                result_id, outcome = known[0]["id"], "REPLAY"
         if result_id is None:
             written = await work(workflows.Work(tx, caller, Compiler(ctx.schema, caller)))
             result_id = written[0]
-            await audit.append(tx, [entry(written, "OK")])
             if scoped_key:
                 await _rows(
                     tx, "MATCH (i:IdempotencyRecord {key: $key}) SET i.fingerprint = $fp, i.resultId = $id, "
@@ -179,7 +178,12 @@ async def _mutate(
                 )  # fmt: skip
         statement = Compiler(ctx.schema, caller).one(label, "id", result_id, list(selection.selections))
         rows = await _rows(tx, statement.cypher, **statement.params)
-        return rows[0]["row"] if rows else None
+        row = rows[0]["row"] if rows else None
+        # R15: what was written, and every personal record the result reads back.
+        read = AccessRecord()
+        read.collect(row)
+        await audit.append(tx, [entry(sorted({*written, result_id, *read.ids}), outcome)], ctx.audit_key)
+        return row
 
     try:
         if caller.is_public:
@@ -216,7 +220,7 @@ async def _audit_refusal(ctx: Context, event: dict[str, Any]) -> None:
     """Record the refused attempt (R15); the request fails either way."""
     try:
         async with ctx.graph.driver.session(database=ctx.graph.database) as session:
-            await session.execute_write(audit.append, [event])
+            await session.execute_write(audit.append, [event], ctx.audit_key)
     except Exception:
         pass
 

@@ -98,13 +98,13 @@ def _live_notice(v: str) -> str:
 def notice_visible(c: Caller, v: str) -> str:
     if oversight(c):
         return TRUE
+    # R4 with R13: callers without a country (the public, international entities) could
+    # be anyone on a deny list, so a notice restricted in any way is not for them.
+    unrestricted = f"size(coalesce({v}.allowCountries, [])) = 0 AND size(coalesce({v}.denyCountries, [])) = 0"
     if c.is_public:  # R13
-        return (
-            f"({_live_notice(v)} AND size(coalesce({v}.allowCountries, [])) = 0 "
-            f"AND ({v}.publicExtract OR {v}.type = 'UN_SPECIAL'))"
-        )
+        return f"({_live_notice(v)} AND {unrestricted} AND ({v}.publicExtract OR {v}.type = 'UN_SPECIAL'))"
     if c.kind == AgencyKind.INTERNATIONAL_ENTITY:
-        return f"({_live_notice(v)} AND size(coalesce({v}.allowCountries, [])) = 0)"
+        return f"({_live_notice(v)} AND {unrestricted})"
     if reads_as_member(c):  # R3 the source sees its own; R4, R5, R8 for the others
         return f"({v}.sourceCountry = $country OR ({_live_notice(v)} AND {_restrictions(v)}))"
     return FALSE
@@ -141,9 +141,10 @@ def screening_notice(c: Caller, v: str) -> str:
 
 def screening_diffusion(c: Caller, v: str) -> str:
     """R11: a screening hits the diffusions the country receives or sent, unless blocked."""
+    active = f"NOT coalesce({v}.blocked, false) AND coalesce({v}.status, 'ACTIVE') = 'ACTIVE'"
     if oversight(c):
-        return f"NOT coalesce({v}.blocked, false)"
-    return f"(NOT coalesce({v}.blocked, false) AND {diffusion_visible(c, v)})"
+        return f"({active})"
+    return f"({active} AND {diffusion_visible(c, v)})"
 
 
 def notification_visible(c: Caller, v: str) -> str:
@@ -287,6 +288,10 @@ FIELD_RULES: dict[tuple[str, str], Callable[[Caller, str, str], str | None]] = {
     ("Notice", "reviewDueAt"): _NOT_PUBLIC,
     ("Notice", "requestedAt"): _NOT_PUBLIC,
     ("Diffusion", "status"): lambda c, v, p: _diffusion_status(c, v),
+    # R8: a blocked diffusion reads to its source exactly like one the GS cancelled on review.
+    ("Diffusion", "subjectToReview"): lambda c, v, p: (
+        f"NOT coalesce({v}.reviewed, false) AND NOT ({_blocked_for_source(c, v)})"
+    ),
     ("Diffusion", "statusReason"): lambda c, v, p: _status_reason(c, v),
     ("Diffusion", "allowCountries"): _source_or_oversight,
     ("Diffusion", "denyCountries"): _source_or_oversight,
@@ -294,6 +299,25 @@ FIELD_RULES: dict[tuple[str, str], Callable[[Caller, str, str], str | None]] = {
     ("Diffusion", "blockReason"): _OVERSIGHT,
     ("Diffusion", "reviewFlag"): _OVERSIGHT,
 }
+
+
+def searchable_names(c: Caller) -> tuple[str, ...] | None:
+    """The name fields a caller's name search may match: only those it may see (R13, R17);
+    None for all of the full-text index."""
+    return ("familyName", "givenNames") if c.is_public else None
+
+
+def relation_condition(c: Caller, label: str, field: str, t: str) -> str:
+    """An extra predicate on a relationship's target, for links that say more than their
+    target: who recorded a person tells whether an asylum authority did (R7)."""
+    if (label, field) != ("Person", "recordedBy") or oversight(c):
+        return TRUE
+    if reads_asylum(c):
+        return (
+            f"(coalesce({t}.subtype, '') <> 'ASYLUM' "
+            f"OR EXISTS {{ ({t})-[:OF_COUNTRY]->(:Country {{code: $country}}) }})"
+        )
+    return f"coalesce({t}.subtype, '') <> 'ASYLUM'"
 
 
 def field_expression(c: Caller, label: str, field: str, v: str, prop: str) -> str:

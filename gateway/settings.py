@@ -52,7 +52,14 @@ class Settings(BaseSettings):
     max_aliases: int = Field(30, alias="GATEWAY_MAX_ALIASES")
     max_tokens: int = Field(2_000, alias="GATEWAY_MAX_TOKENS")
     max_cost: int = Field(5_000, alias="GATEWAY_MAX_COST")
-    caller_cache_seconds: float = Field(2.0, alias="GATEWAY_CALLER_CACHE_SECONDS")
+    # R1: a deactivated agency is cut off within 5 s, so the cache may not keep it longer.
+    caller_cache_seconds: float = Field(2.0, ge=0, le=5, alias="GATEWAY_CALLER_CACHE_SECONDS")
+    query_timeout_seconds: float = Field(10.0, gt=0, alias="GATEWAY_QUERY_TIMEOUT_SECONDS")
+    # Development only: the playground's examples carry freshly minted demo tokens. Never on
+    # a server that others can reach: anyone who loads the page gets those agencies' rights.
+    demo_tokens: bool = Field(False, alias="GATEWAY_DEMO_TOKENS")
+    # The key of the audit chain's HMAC (R15), kept outside the graph; generated for development.
+    audit_key: str = Field("", alias="GATEWAY_AUDIT_KEY")
 
     def password(self) -> str:
         if self.neo4j_password:
@@ -62,16 +69,22 @@ class Settings(BaseSettings):
 
     def dev_jwt_secret(self) -> str:
         """The HS256 secret: configured, or generated once into .local/ for development."""
-        if self.jwt_secret:
-            return self.jwt_secret
-        file = LOCAL_DIR / "jwt-secret"
-        if not file.exists():
-            import secrets
+        return self.jwt_secret or _generated("jwt-secret")
 
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_text(secrets.token_urlsafe(48))
-            file.chmod(0o600)
-        return file.read_text().strip()
+    def audit_hmac_key(self) -> bytes:
+        return (self.audit_key or _generated("audit-key")).encode()
+
+
+def _generated(name: str) -> str:
+    """A secret generated once into .local/ (git-ignored) for development."""
+    file = LOCAL_DIR / name
+    if not file.exists():
+        import secrets
+
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(secrets.token_urlsafe(48))
+        file.chmod(0o600)
+    return file.read_text().strip()
 
 
 @lru_cache

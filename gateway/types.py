@@ -216,7 +216,7 @@ class Diffusion:
     status_reason: str | None = prop()
     sent_at: datetime.datetime | None = prop()
     to_all_members: bool = prop()
-    subject_to_review: bool = expr("NOT coalesce({v}.reviewed, false)")
+    subject_to_review: bool = prop("reviewed", description="Until the GS has reviewed it (R6).")
     allow_countries: list[str] | None = prop()
     deny_countries: list[str] | None = prop()
     blocked: bool | None = prop()

@@ -109,10 +109,14 @@ class Work:
         return codes
 
     async def pending_against(self, person_id: str) -> bool:
-        """R8: the person awaits a decision on protection against the caller's country."""
+        """R8: a new item from the caller's country about this person needs the GS's review:
+        the person awaits a decision on protection against that country, or may be the same
+        person as an applicant whose screening found this record."""
         rows = await self.rows(
-            "MATCH (:Person {id: $id})-[:APPLIED_FOR]->(a:AsylumApplication {status: 'PENDING'}) "
-            "WHERE a.fearedCountry = $country RETURN count(a) > 0 AS pending",
+            "MATCH (a:AsylumApplication) WHERE a.fearedCountry = $country AND ("
+            "(a.status = 'PENDING' AND EXISTS { (:Person {id: $id})-[:APPLIED_FOR]->(a) }) "
+            "OR (a.status IN ['PENDING', 'GRANTED'] AND EXISTS { MATCH (x)-[:CONCERNS]->(:Person {id: $id}) "
+            "WHERE x.id IN coalesce(a.screeningRefs, []) })) RETURN count(a) > 0 AS pending",
             id=person_id,
         )
         return bool(rows[0]["pending"])
@@ -129,7 +133,14 @@ class Work:
 
 # R8: what an application protects against: the notices and diffusions from the feared
 # country about the applicant's record, or found about the applicant by its screening.
-_FROM_FEARED_COUNTRY = (
+# R8: what an application protects against. Blocking takes only the feared country's items
+# on the applicant's own record; items its screening found on other records (a match by
+# name and date of birth, which may be someone else) go to the GS for review instead.
+_ON_APPLICANT = (
+    "CALL (a) { MATCH (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(x) WHERE x:Notice OR x:Diffusion RETURN x } "
+    "WITH a, x WHERE x.sourceCountry = a.fearedCountry "
+)
+_FOUND_BY_SCREENING = (
     "CALL (a) { MATCH (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(x) WHERE x:Notice OR x:Diffusion RETURN x "
     "UNION MATCH (x:Notice) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x "
     "UNION MATCH (x:Diffusion) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x } "
@@ -423,7 +434,7 @@ async def file_application(w: Work, inp: Any) -> list[str]:
         "screeningResult: $result, screeningRefs: $refs, receivingCountry: $country, fearedCountry: $feared, version: 1}) "
         "CREATE (a)-[:LODGED_IN]->(r), (a)-[:FEARS_PERSECUTION_IN]->(f) "
         # R8: what the feared country asked about this person goes to the GS for review.
-        "WITH a " + _FROM_FEARED_COUNTRY + "SET x.reviewFlag = true",
+        "WITH a " + _FOUND_BY_SCREENING + "SET x.reviewFlag = true",
         person=person_id, feared=feared, id=application_id, lodged=inp.lodged_at,
         result="HIT" if refs else "NO_HIT", refs=refs,
     )  # fmt: skip
@@ -495,8 +506,13 @@ async def decide_application(w: Work, id_: str, inp: Any) -> list[str]:
     if outcome == ApplicationStatus.GRANTED:
         # R8: in the same transaction, block what the feared country asked about the person.
         blocked = await w.rows(
-            "MATCH (a:AsylumApplication {id: $id}) " + _FROM_FEARED_COUNTRY + "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1 RETURN x.id AS id",
+            "MATCH (a:AsylumApplication {id: $id}) " + _ON_APPLICANT + "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1 RETURN x.id AS id",
             id=id_, reason=REFUGEE_BLOCK_REASON,
         )  # fmt: skip
-        written += [r["id"] for r in blocked]
+        flagged = await w.rows(
+            "MATCH (a:AsylumApplication {id: $id}) " + _FOUND_BY_SCREENING
+            + "WITH x WHERE NOT coalesce(x.blocked, false) SET x.reviewFlag = true RETURN x.id AS id",
+            id=id_,
+        )  # fmt: skip
+        written += [r["id"] for r in blocked + flagged]
     return written

@@ -27,6 +27,7 @@ from graph_schema import migrations
 TEST_PERSONS = 400
 TEST_SEED = 7
 JWT_SECRET = "test-secret-" + "x" * 40
+AUDIT_KEY = "test-audit-key-" + "k" * 40
 
 
 def free_port() -> int:
@@ -87,6 +88,7 @@ def gateway_env(neo4j_auth: tuple[str, str, str], **extra: str) -> dict[str, str
         **os.environ,
         "NEO4J_URI": uri, "NEO4J_USER": user, "NEO4J_PASSWORD": password,
         "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_CALLER_CACHE_SECONDS": "0.5",
+        "GATEWAY_DEMO_TOKENS": "true", "GATEWAY_AUDIT_KEY": AUDIT_KEY,
         **extra,
     }  # fmt: skip
 

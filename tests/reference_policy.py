@@ -326,11 +326,12 @@ def live(n: Notice, now: datetime) -> bool:
 
 def visible_notice(v: Viewer, n: Notice, now: datetime) -> bool:
     if v.kind is None:  # R13
-        return live(n, now) and not n.allow and (n.public_extract or n.type == UN_SPECIAL)
+        # R4 with R13: a notice its source restricted in any way is not for the world
+        return live(n, now) and not n.allow and not n.deny and (n.public_extract or n.type == UN_SPECIAL)
     if is_oversight(v):
         return True
     if v.kind == INTERNATIONAL_ENTITY:
-        return live(n, now) and not n.allow
+        return live(n, now) and not n.allow and not n.deny
     if has_member_view(v):
         if n.source is not None and n.source == v.country:  # R3/R4/R8: the source sees its own
             return True

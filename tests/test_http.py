@@ -6,7 +6,7 @@ import httpx
 import pytest
 from neo4j import Driver
 
-from tests.conftest import Client, GatewayProcess, gateway_env, token
+from tests.conftest import AUDIT_KEY, Client, GatewayProcess, gateway_env, token
 
 PERSON = "query($id: ID!) { person(id: $id) { id familyName } }"
 
@@ -139,11 +139,11 @@ def test_audit_chain_verifies(client: Client, seeded: Driver) -> None:
     from gateway.audit import verify
 
     client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
-    assert verify(seeded).ok
+    assert verify(seeded, AUDIT_KEY.encode()).ok
     first = seeded.execute_query("MATCH (a:AccessEvent) RETURN a.seq AS s, a.purpose AS p ORDER BY s LIMIT 1").records[0]
     seeded.execute_query("MATCH (a:AccessEvent {seq: $s}) SET a.purpose = 'TAMPERED'", s=first["s"])
     try:
-        assert verify(seeded).broken_at == first["s"]
+        assert verify(seeded, AUDIT_KEY.encode()).broken_at == first["s"]
     finally:
         seeded.execute_query("MATCH (a:AccessEvent {seq: $s}) SET a.purpose = $p", s=first["s"], p=first["p"])
 
