@@ -179,3 +179,58 @@ def test_the_standard_introspection_query_passes_the_limits() -> None:
     small = build(Limits(max_depth=5, max_aliases=30, max_cost=5000), max_tokens=2000, introspection=True)
     result = small.execute_sync(get_introspection_query())
     assert not result.errors and result.data and result.data["__schema"]["queryType"]["name"] == "Query"
+
+
+# --- Regressions from the security review -------------------------------------------------
+
+
+def test_a_fragment_spread_again_by_siblings_counts_every_time() -> None:
+    """Reusing one fragment under many siblings used to cost nothing after its first use."""
+    fragments = ["fragment C1 on Country { code agencies { id country { code } } }"]
+    for k in range(2, 6):
+        fragments.append(f"fragment C{k} on Country {{ ...C{k - 1} agencies {{ country {{ ...C{k - 1} }} }} }}")
+    query = "query { countries { ...C5 } } " + " ".join(fragments)
+    result = SCHEMA.execute_sync(query)
+    assert result.errors and result.errors[0].extensions == {"code": "QUERY_TOO_COMPLEX"}
+
+
+def test_aliased_introspection_counts_towards_the_alias_limit() -> None:
+    query = "{ " + " ".join(f"a{i}: __schema {{ queryType {{ name }} }}" for i in range(40)) + " }"
+    result = SCHEMA.execute_sync(query)
+    assert result.errors and "aliases" in result.errors[0].message
+
+
+def test_restricted_notices_are_never_public_or_international() -> None:
+    for caller in (PUBLIC, INTL):
+        predicate = policy.visible(caller, "Notice", "v")
+        assert "size(coalesce(v.denyCountries, [])) = 0" in predicate
+        assert "size(coalesce(v.allowCountries, [])) = 0" in predicate
+
+
+def test_a_blocked_diffusion_is_not_subject_to_review_for_its_source() -> None:
+    expression = policy.field_expression(NCB_FR, "Diffusion", "subjectToReview", "v", "reviewed")
+    assert "blocked" in expression and expression.startswith("NOT coalesce(v.reviewed, false)")
+    assert "status, 'ACTIVE') = 'ACTIVE'" in policy.screening_diffusion(NCB_FR, "v")
+
+
+def test_who_recorded_a_person_hides_asylum_authorities_from_others() -> None:
+    assert "'ASYLUM'" in policy.relation_condition(POLICE_FR, "Person", "recordedBy", "t")
+    assert policy.relation_condition(GS, "Person", "recordedBy", "t") == "true"
+    cypher, _ = compile_query('{ person(id: "P-1") { recordedBy { id } } }', POLICE_FR)[0]
+    assert "<> 'ASYLUM'" in cypher
+
+
+def test_the_public_searches_only_the_names_it_can_see() -> None:
+    query = compiler.lucene_query("Umar", fields=policy.searchable_names(PUBLIC))
+    assert "familyName:" in query and "givenNames:" in query and "nameVariants" not in query
+    assert policy.searchable_names(NCB_FR) is None
+
+
+def test_lucene_operators_typed_as_names_are_terms() -> None:
+    assert compiler.lucene_query("AND") == "and"
+    assert compiler.lucene_query("a OR b").split() == ["a", "or", "b"]
+
+
+def test_an_oversized_cursor_is_bad_input() -> None:
+    with pytest.raises(GatewayError):
+        compiler.decode_cursor(compiler.encode_cursor(10**20))

@@ -98,14 +98,38 @@ def test_playground_is_served_offline_with_the_three_examples(gateway: GatewayPr
     assert "Bearer " in page.text and "X-Purpose" in page.text
 
 
-def test_introspection_and_playground_can_be_switched_off(seeded: Driver, neo4j_auth: tuple[str, str, str]) -> None:
-    server = GatewayProcess(gateway_env(neo4j_auth, GATEWAY_INTROSPECTION="false", GATEWAY_PLAYGROUND="false"))
+def test_by_default_the_playground_carries_no_tokens_and_introspection_can_be_off(
+    seeded: Driver, neo4j_auth: tuple[str, str, str]
+) -> None:
+    server = GatewayProcess(gateway_env(neo4j_auth, GATEWAY_INTROSPECTION="false", GATEWAY_DEMO_TOKENS="false"))
     try:
-        assert httpx.get(f"{server.url}/playground").status_code == 404
+        page = httpx.get(f"{server.url}/playground")
+        assert page.status_code == 200 and "Bearer ey" not in page.text  # nobody gets tokens by loading it
         body = httpx.post(f"{server.url}/graphql", json={"query": "{ __schema { types { name } } }"}).json()
         assert body.get("errors") and not body.get("data")
     finally:
         server.stop()
+
+
+def test_the_playground_can_be_switched_off(seeded: Driver, neo4j_auth: tuple[str, str, str]) -> None:
+    server = GatewayProcess(gateway_env(neo4j_auth, GATEWAY_PLAYGROUND="false"))
+    try:
+        assert httpx.get(f"{server.url}/playground").status_code == 404
+    finally:
+        server.stop()
+
+
+def test_what_a_mutation_reads_back_is_audited_too(client: Client) -> None:
+    body = client.data(
+        'mutation { updatePerson(id: "P-DEMO-003", input: {}) { id notices { id } travelDocuments { number } } }',
+        agency="ncb-fr",
+    )["updatePerson"]
+    ids = client.data(
+        '{ auditEvents(filter: {agencyId: "ncb-fr", operation: "mutation:updatePerson"}, first: 1) '
+        "{ edges { node { ids } } } }", agency="gs",
+    )["auditEvents"]["edges"][0]["node"]["ids"]  # fmt: skip
+    assert {f"Notice:{n['id']}" for n in body["notices"]} <= set(ids)
+    assert "TravelDocument:FR:FR-DEMO-0001" in ids
 
 
 def test_every_personal_read_is_audited_with_ids_and_purpose(client: Client) -> None:
@@ -135,17 +159,34 @@ def test_when_the_audit_cannot_be_written_no_data_leaves(client: Client, seeded:
         seeded.execute_query("MATCH (h:AuditHead) SET h.seq = $seq", seq=head)
 
 
-def test_audit_chain_verifies(client: Client, seeded: Driver) -> None:
-    from gateway.audit import verify
+def test_audit_chain_detects_edits_re_chaining_without_the_key_and_edits_outside_the_hmac(
+    client: Client, seeded: Driver
+) -> None:
+    from gateway.audit import chain_hash, verify
 
+    key = AUDIT_KEY.encode()
     client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
-    assert verify(seeded, AUDIT_KEY.encode()).ok
-    first = seeded.execute_query("MATCH (a:AccessEvent) RETURN a.seq AS s, a.purpose AS p ORDER BY s LIMIT 1").records[0]
-    seeded.execute_query("MATCH (a:AccessEvent {seq: $s}) SET a.purpose = 'TAMPERED'", s=first["s"])
-    try:
-        assert verify(seeded, AUDIT_KEY.encode()).broken_at == first["s"]
-    finally:
-        seeded.execute_query("MATCH (a:AccessEvent {seq: $s}) SET a.purpose = $p", s=first["s"], p=first["p"])
+    assert verify(seeded, key).ok
+    first = seeded.execute_query("MATCH (a:AccessEvent) RETURN a ORDER BY a.seq LIMIT 1").records[0]["a"]
+    original = dict(first)
+    s = original["seq"]
+    forged = {**original, "purpose": "TAMPERED"}
+    forged["hash"] = chain_hash(forged, original["prevHash"], b"a key the attacker guessed")
+    edits = [
+        ("SET a.purpose = 'TAMPERED'", {}),
+        ("SET a.purpose = 'TAMPERED', a.hash = $h", {"h": forged["hash"]}),  # re-chained with another key
+        ("SET a.at = datetime('2001-01-01T00:00:00Z')", {}),  # the readable time, outside the HMAC
+        ("SET a.note = 'added'", {}),  # a property the HMAC does not cover
+    ]
+    for edit, params in edits:
+        seeded.execute_query(f"MATCH (a:AccessEvent {{seq: $s}}) {edit}", s=s, **params)
+        try:
+            assert verify(seeded, key).broken_at == s, edit
+        finally:
+            seeded.execute_query(
+                "MATCH (a:AccessEvent {seq: $s}) SET a = $props", s=s, props=original
+            )
+    assert verify(seeded, key).ok
 
 
 def test_an_expired_token_is_unauthenticated(client: Client) -> None:
