@@ -65,7 +65,7 @@ async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
               f"{'cy p50':>7} {'cy p99':>7} {'cy rps':>7} | {'cy+audit p50':>12} | "
               f"{'gw/cy':>6} {'gw/cy+audit':>11}")  # fmt: skip
         for case in CASES:
-            async def via_gateway(i: int, case=case) -> None:  # noqa: B023
+            async def via_gateway(i: int, case=case) -> None:
                 r = await http.post(
                     f"{url}/graphql",
                     json={"query": case.graphql, "variables": case.variables(subjects[i % len(subjects)])},
@@ -75,11 +75,11 @@ async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
                 if r.status_code != 200 or body.get("errors"):
                     raise SystemExit(f"{case.name}: {body}")
 
-            async def via_cypher(i: int, case=case) -> None:  # noqa: B023
+            async def via_cypher(i: int, case=case) -> None:
                 params = {"country": COUNTRY, **case.variables(subjects[i % len(subjects)])}
                 await driver.execute_query(case.cypher, params, routing_="r")
 
-            async def via_cypher_audited(i: int, case=case) -> None:  # noqa: B023
+            async def via_cypher_audited(i: int, case=case) -> None:
                 # What a hand-written client owes R15 too: a durable access record per read.
                 await via_cypher(i)
                 await driver.execute_query(AUDIT_INSERT, agency=AGENCY, at=time.time_ns())

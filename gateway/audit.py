@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.compiler import REF
 from neo4j import AsyncDriver, AsyncManagedTransaction, Driver
+
+from gateway.compiler import REF
 
 GENESIS = ""
 _FIELDS = ("seq", "id", "atMs", "userId", "agencyId", "operation", "purpose", "ids", "hit", "outcome")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from graph_schema.model import AgencyKind, Scope
 from neo4j import AsyncDriver, RoutingControl
+
+from graph_schema.model import AgencyKind, Scope
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from neo4j import Driver
 
 from gateway.db import GraphUnavailable, connect
 from gateway.neo4j_local import LocalNeo4j, LocalNeo4jError, install
 from gateway.settings import get_settings
-from neo4j import Driver
 
 app = typer.Typer(help="The information-exchange gateway.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="The local Neo4j server (for machines without Docker).")

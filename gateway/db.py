@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    Driver,
+    GraphDatabase,
+    NotificationMinimumSeverity,
+    Query,
+    RoutingControl,
+)
 from neo4j.exceptions import (
     AuthError,
     DriverError,
@@ -13,15 +22,6 @@ from neo4j.exceptions import (
 
 from gateway.errors import Code, GatewayError
 from gateway.settings import Settings
-from neo4j import (
-    AsyncDriver,
-    AsyncGraphDatabase,
-    Driver,
-    GraphDatabase,
-    NotificationMinimumSeverity,
-    Query,
-    RoutingControl,
-)
 
 
 class GraphUnavailable(Exception):

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
@@ -37,7 +38,6 @@ from graph_schema.model import (
     NoticeType,
     Sex,
 )
-from neo4j import AsyncManagedTransaction
 
 strawberry.enum(Sex, description="M, F or X.")
 strawberry.enum(AssociateKind, description="How two persons are linked.")

@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from gateway.settings import REPO_ROOT
-from neo4j import GraphDatabase
 
 NEO4J_VERSION = "5.26.30"
 SUPPORTED_JAVA = (17, 21)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from neo4j import AsyncManagedTransaction
+
 from gateway import policy
 from gateway.caller import Caller
 from gateway.compiler import Compiler, Identity, country_code, screening_candidates
@@ -26,7 +28,6 @@ from graph_schema.model import (
     ApplicationStatus,
     NoticeStatus,
 )
-from neo4j import AsyncManagedTransaction
 
 MAX_TEXT = 2_000
 MAX_NAME = 200

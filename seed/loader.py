@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from neo4j import Driver, ManagedTransaction, Session
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -31,7 +32,6 @@ from rich.progress import (
 
 from graph_schema.migrations import LATEST_VERSION, current_version
 from graph_schema.model import Label, Rel
-from neo4j import Driver, ManagedTransaction, Session
 from seed.demo import demo_rows
 from seed.generator import LOAD_ORDER, Kind, Row, generate, reference_rows
 

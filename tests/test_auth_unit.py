@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import time
 import base64
 import hashlib
 import hmac
+import json
+import time
 from pathlib import Path
 
 import jwt

@@ -13,9 +13,9 @@ import pytest
 
 from gateway import compiler, policy
 from gateway.caller import PUBLIC, Caller
+from gateway.context import Context
 from gateway.errors import GatewayError
 from gateway.limits import Limits
-from gateway.context import Context
 from gateway.schema import build
 from graph_schema.model import AgencyKind, Scope
 

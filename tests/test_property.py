@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
-
 from neo4j import Driver
+
 from tests import reference_policy as ref
 from tests.conftest import Client
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import jwt
 import pytest
-
 from neo4j import Driver
+
 from tests.conftest import JWT_SECRET, Client, token
 
 GENERIC_REASON = "not compliant with the rules"

@@ -22,9 +22,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from neo4j import Driver
 
 from graph_schema.model import GENERIC_BLOCK_REASON, NOTICE_LIFETIME_DAYS, REFUGEE_BLOCK_REASON
-from neo4j import Driver
 from tests.conftest import Client
 
 TODAY = date.today()
