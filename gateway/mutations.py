@@ -225,11 +225,6 @@ async def _audit_refusal(ctx: Context, event: dict[str, Any]) -> None:
         pass
 
 
-IdempotencyKey = strawberry.argument(
-    description="Retrying with the same key and input returns the first result."
-)
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="An NCB requests a notice (status REQUESTED).")
