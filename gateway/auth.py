@@ -72,8 +72,13 @@ class TokenVerifier:
             return self._jwks.get_signing_key_from_jwt(token).key
         assert self._jwks is not None
         kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:
+            # Without a kid only a JWKS of one key says which key was meant.
+            if len(self._jwks.keys) == 1:
+                return self._jwks.keys[0].key
+            raise jwt.InvalidKeyError("the token names no kid and the JWKS holds several keys")
         for key in self._jwks.keys:
-            if kid is None or key.key_id == kid:
+            if key.key_id == kid:
                 return key.key
         raise jwt.InvalidKeyError(f"no key {kid!r} in the JWKS")
 

@@ -103,3 +103,9 @@ def test_hs256_signed_with_the_public_key_is_refused_in_production(tmp_path: Pat
     forged = f"{header}.{payload}.{signature}"
     with pytest.raises(InvalidToken):
         TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))).verify(forged)
+
+
+def test_a_token_without_kid_is_refused_when_the_jwks_has_several_keys(tmp_path: Path) -> None:
+    path, rsa_key, _ = _jwks(tmp_path)
+    with pytest.raises(InvalidToken):
+        TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))).verify(jwt.encode(claims(), rsa_key, algorithm="RS256"))
