@@ -182,7 +182,8 @@ async def _mutate(
         # R15: what was written, and every personal record the result reads back.
         read = AccessRecord()
         read.collect(row)
-        await audit.append(tx, [entry(sorted({*written, result_id, *read.ids}), outcome)], ctx.audit_key)
+        ids = {*(_labelled(i) for i in (*written, result_id)), *read.ids}
+        await audit.append(tx, [entry(sorted(ids), outcome)], ctx.audit_key)
         return row
 
     try:
@@ -209,11 +210,22 @@ async def _mutate(
         raise
 
 
+_LABELS = {"P": "Person", "N": "Notice", "D": "Diffusion", "A": "AsylumApplication", "SN": "StatusNotification"}
+
+
+def _labelled(record_id: str) -> str:
+    """An id written by a workflow in the audit's ``Label:id`` form, as reads record them."""
+    prefix = record_id.split("-", 1)[0]
+    if prefix in _LABELS:
+        return f"{_LABELS[prefix]}:{record_id}"
+    return f"TravelDocument:{record_id}"  # the only other kind written: ``COUNTRY:number``
+
+
 def _targets(arguments: dict[str, Any]) -> list[str]:
     """The ids a refused mutation aimed at, as far as its arguments name them."""
     named = [arguments.get(k) for k in ("id", "person_id", "a", "b")]
     named.append(getattr(arguments.get("input"), "person_id", None))
-    return [str(x) for x in named if isinstance(x, str)]
+    return [_labelled(str(x)) for x in named if isinstance(x, str)]
 
 
 async def _audit_refusal(ctx: Context, event: dict[str, Any]) -> None:

@@ -880,7 +880,7 @@ def test_a_decision_on_a_hidden_application_reads_like_one_on_a_missing_applicat
                             operation="decideAsylumApplication", target=world.pending)  # fmt: skip
     assert hidden["message"].replace(world.pending, "A-000000000000") == missing["message"]
     assert set(hidden) == set(missing) and hidden["extensions"] == missing["extensions"]
-    assert last_audit(client, "asylum-se")["ids"] == [world.pending]  # the attempt names its target
+    assert last_audit(client, "asylum-se")["ids"] == [f"AsylumApplication:{world.pending}"]  # the attempt names its target
 
 
 MUTATIONS = {
