@@ -1,11 +1,16 @@
-"""The audit log (R15): an append-only, hash-chained record of every access to personal data.
+"""The audit log (R15): an append-only, HMAC-chained record of every access to personal data.
 
-Each ``AccessEvent`` carries the hash of its predecessor, and ``(:AuditHead)`` the sequence
-number and hash of the newest, so that editing, inserting or removing an event breaks the
-chain that ``gateway audit verify`` recomputes. Reads are recorded through a small
-group-commit writer (concurrent requests share one transaction) and each request waits for
-its commit before its response leaves; if the commit fails, the request fails. Writes
-append their events inside their own transaction with ``append``.
+Each ``AccessEvent`` carries an HMAC over its fields and its predecessor's HMAC, keyed with
+``GATEWAY_AUDIT_KEY`` (kept outside the graph), and ``(:AuditHead)`` holds the sequence
+number and HMAC of the newest, so that editing, inserting or removing an event breaks the
+chain that ``gateway audit verify`` recomputes, even for someone who can write to the graph
+but lacks the key. (Cutting off the newest events and winding the head back stays possible
+for such a person: detecting that needs the head anchored outside the graph.)
+
+Reads are recorded through a small group-commit writer (concurrent requests share one
+transaction) and each request waits for its commit before its response leaves; if the
+commit fails, the request fails. Writes append their events inside their own transaction
+with ``append``.
 """
 
 from __future__ import annotations
