@@ -59,7 +59,7 @@ CASES = (
     ),
     Case(
         "notices list, filter + totalCount",
-        '{ notices(filter: {type: RED}, first: 20) { totalCount edges { node { id status sourceCountryCode } } } }',
+        "{ notices(filter: {type: RED}, first: 20) { totalCount edges { node { id status sourceCountryCode } } } }",
         f"CALL () {{ MATCH (n:Notice) WHERE n.type = 'RED' AND {_notice_ok('n')} RETURN count(n) AS total }} "
         f"CALL () {{ MATCH (n:Notice) WHERE n.type = 'RED' AND {_notice_ok('n')} "
         "WITH n ORDER BY n.requestedAt DESC, n.id LIMIT 21 RETURN collect(n {.id, .status, .sourceCountry}) AS rows } "
@@ -67,7 +67,7 @@ CASES = (
     ),
     Case(
         "screening by name",
-        'query($name: String!) { screen(input: {familyName: $name}) { outcome matches { reference kind } } }',
+        "query($name: String!) { screen(input: {familyName: $name}) { outcome matches { reference kind } } }",
         "CALL db.index.fulltext.queryNodes('person_names', '+(Ivanov OR Ivanov~2)', {limit: 200}) YIELD node AS p, score "
         "WITH p, score ORDER BY score DESC, p.id LIMIT 20 "
         "CALL (p) { MATCH (n:Notice)-[:CONCERNS]->(p) WHERE " + _LIVE.format(n="n") + " RETURN n.id AS ref "

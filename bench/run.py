@@ -15,6 +15,7 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from neo4j import AsyncGraphDatabase, GraphDatabase, NotificationMinimumSeverity
@@ -65,6 +66,7 @@ async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
               f"{'cy p50':>7} {'cy p99':>7} {'cy rps':>7} | {'cy+audit p50':>12} | "
               f"{'gw/cy':>6} {'gw/cy+audit':>11}")  # fmt: skip
         for case in CASES:
+
             async def via_gateway(i: int, case=case) -> None:
                 r = await http.post(
                     f"{url}/graphql",
@@ -93,7 +95,38 @@ async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
                       f"{c[0]:7.1f} {c[1]:7.1f} {c[2]:7.0f} | {a[0]:12.1f} | "
                       f"{g[0] / c[0]:5.2f}x {g[0] / a[0]:10.2f}x", flush=True)  # fmt: skip
         await driver.execute_query("MATCH (b:BenchAccess) DELETE b")
+        await side_channel(http, url, token, driver)
     await driver.close()
+
+
+async def side_channel(http: httpx.AsyncClient, url: str, token: str, driver: Any) -> None:
+    """R17 in time: a look-up of a record hidden from the caller against one of a missing id."""
+    hidden_ids = [r["id"] for r in (await driver.execute_query(
+        "MATCH (p:Person)-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(c:Country) WHERE c.code <> $country "
+        "AND NOT EXISTS { (p)<-[:CONCERNS]-() } AND NOT EXISTS { (p)-[:APPLIED_FOR]->() } "
+        "RETURN p.id AS id LIMIT 100", country=COUNTRY)).records]  # fmt: skip
+    query = "query($id: ID!) { person(id: $id) { id familyName notices { id } } }"
+
+    async def look_up(ids: list[str]) -> list[float]:
+        times = []
+        for person in ids:
+            began = time.perf_counter()
+            r = await http.post(f"{url}/graphql", json={"query": query, "variables": {"id": person}},
+                                headers={"Authorization": f"Bearer {token}", "X-Purpose": "INVESTIGATION"})  # fmt: skip
+            times.append((time.perf_counter() - began) * 1000)
+            if r.json()["data"]["person"] is not None:
+                raise SystemExit(f"{person} was expected to be hidden or missing")
+        return times
+
+    missing_ids = [f"P-NONE-{i:06d}" for i in range(len(hidden_ids))]
+    await look_up(hidden_ids[:10]), await look_up(missing_ids[:10])
+    hidden, missing = [], []
+    for _ in range(3):  # interleaved rounds, so that drift hits both alike
+        hidden += await look_up(hidden_ids)
+        missing += await look_up(missing_ids)
+    print(f"\nR17 look-ups answering null (n={len(hidden)} each): hidden p50 {statistics.median(hidden):.1f} ms, "
+          f"p99 {percentile(hidden, 0.99):.1f} ms; missing p50 {statistics.median(missing):.1f} ms, "
+          f"p99 {percentile(missing, 0.99):.1f} ms")  # fmt: skip
 
 
 def main() -> None:

@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             audit_log=audit_log,
             max_body_bytes=settings.max_body_bytes,
             playground=settings.playground,
+            absent_floor=settings.absent_floor_ms / 1000,
         )
         try:
             yield

@@ -3,6 +3,8 @@ record of what the request touched (for the audit)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,3 +24,12 @@ class Context:
     schema: strawberry.Schema
     record: AccessRecord = field(default_factory=AccessRecord)
     audit_key: bytes = b""  # the audit chain's HMAC key, for the writes' own events
+    absent_floor: float = 0.0  # seconds; see ``answer_absent``
+    started: float = field(default_factory=time.monotonic)
+
+    async def answer_absent(self) -> None:
+        """R17, as far as practical in time: a hidden record costs a predicate that a missing
+        one does not, so a look-up that finds nothing answers no sooner than a fixed floor."""
+        wait = self.absent_floor - (time.monotonic() - self.started)
+        if wait > 0:
+            await asyncio.sleep(wait)

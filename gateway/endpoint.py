@@ -32,6 +32,7 @@ class Services:
     audit_log: audit.AuditLog
     max_body_bytes: int
     playground: bool
+    absent_floor: float = 0.0
 
 
 def _error(status: int, code: Code, message: str) -> JSONResponse:
@@ -61,7 +62,7 @@ async def graphql(request: Request) -> Response:
 
     context = Context(
         caller=caller, purpose=purpose, graph=services.graph, schema=services.schema,
-        audit_key=services.audit_log.key,
+        audit_key=services.audit_log.key, absent_floor=services.absent_floor,
     )  # fmt: skip
     result = await services.schema.execute(
         payload["query"],

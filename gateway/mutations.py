@@ -210,7 +210,13 @@ async def _mutate(
         raise
 
 
-_LABELS = {"P": "Person", "N": "Notice", "D": "Diffusion", "A": "AsylumApplication", "SN": "StatusNotification"}
+_LABELS = {
+    "P": "Person",
+    "N": "Notice",
+    "D": "Diffusion",
+    "A": "AsylumApplication",
+    "SN": "StatusNotification",
+}
 
 
 def _labelled(record_id: str) -> str:

@@ -62,6 +62,8 @@ def _returned(info: Info, value: Any) -> Any:
 
 async def _one(info: Info, label: str, key: str, value: Any, personal: bool = True) -> Any:
     rows = await _fetch(info, _compiler(info).one(label, key, value, _selections(info)), personal)
+    if not rows and personal:
+        await _context(info).answer_absent()
     return _returned(info, rows[0]["row"]) if rows else None
 
 

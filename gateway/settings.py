@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # R1: a deactivated agency is cut off within 5 s, so the cache may not keep it longer.
     caller_cache_seconds: float = Field(2.0, ge=0, le=5, alias="GATEWAY_CALLER_CACHE_SECONDS")
     query_timeout_seconds: float = Field(10.0, gt=0, alias="GATEWAY_QUERY_TIMEOUT_SECONDS")
+    # R17: a personal look-up that finds nothing (hidden or missing) answers no sooner than this.
+    absent_floor_ms: float = Field(25.0, ge=0, alias="GATEWAY_ABSENT_FLOOR_MS")
     # Development only: the playground's examples carry freshly minted demo tokens. Never on
     # a server that others can reach: anyone who loads the page gets those agencies' rights.
     demo_tokens: bool = Field(False, alias="GATEWAY_DEMO_TOKENS")
