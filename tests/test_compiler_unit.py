@@ -234,3 +234,18 @@ def test_lucene_operators_typed_as_names_are_terms() -> None:
 def test_an_oversized_cursor_is_bad_input() -> None:
     with pytest.raises(GatewayError):
         compiler.decode_cursor(compiler.encode_cursor(10**20))
+
+
+def test_a_look_up_that_finds_nothing_waits_out_the_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R17 in time: hidden and missing both answer at the floor (the wait is recorded, not timed)."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("gateway.context.asyncio.sleep", record)
+    fresh = Context(caller=NCB_FR, purpose=None, graph=None, schema=SCHEMA, absent_floor=0.025)  # type: ignore[arg-type]
+    asyncio.run(fresh.answer_absent())
+    late = Context(caller=NCB_FR, purpose=None, graph=None, schema=SCHEMA, absent_floor=0.025, started=0.0)  # type: ignore[arg-type]
+    asyncio.run(late.answer_absent())
+    assert len(waits) == 1 and 0 < waits[0] <= 0.025  # the late one is past the floor: no wait
