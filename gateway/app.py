@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             graph=graph,
             verifier=verifier,
-            callers=CallerDirectory(driver, settings.neo4j_database, settings.caller_cache_seconds),
+            callers=CallerDirectory(graph, settings.caller_cache_seconds),
             audit_log=audit_log,
             max_body_bytes=settings.max_body_bytes,
             playground=settings.playground,

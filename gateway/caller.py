@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from neo4j import AsyncDriver, RoutingControl
-
+from gateway.db import Graph
 from graph_schema.model import AgencyKind, Scope
 
 
@@ -27,10 +26,6 @@ class Caller:
     @property
     def is_public(self) -> bool:
         return self.kind is None
-
-    @property
-    def label(self) -> str:
-        return f"{self.user}@{self.agency_id}" if self.agency_id else "public"
 
 
 PUBLIC = Caller(user=None, agency_id=None, kind=None)
@@ -50,9 +45,8 @@ class CallerUnknown(Exception):
 
 
 class CallerDirectory:
-    def __init__(self, driver: AsyncDriver, database: str | None, ttl: float) -> None:
-        self._driver = driver
-        self._database = database
+    def __init__(self, graph: Graph, ttl: float) -> None:
+        self._graph = graph  # its reads map an unreachable graph to SERVICE_UNAVAILABLE
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Caller | None]] = {}
 
@@ -70,9 +64,7 @@ class CallerDirectory:
         return hit[1]
 
     async def _load(self, user: str, agency: str) -> Caller | None:
-        records, _, _ = await self._driver.execute_query(
-            _AGENCY, agency=agency, database_=self._database, routing_=RoutingControl.READ
-        )
+        records = await self._graph.read(_AGENCY, {"agency": agency})
         if not records or not records[0]["active"]:
             return None
         row = records[0]

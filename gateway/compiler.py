@@ -385,8 +385,7 @@ def links(c: Compiler, person_id: str, depth: int, selections: Sequence[Selectio
     """R16: the neighbourhood reached through visible persons only; hidden ones cut paths."""
     if not 1 <= depth <= 3:
         raise GatewayError(Code.BAD_USER_INPUT, f"depth must be between 1 and 3, got {depth}")
-    step = c.visible("Person", "x")
-    hop = "false" if policy.link_visible(c.caller, "s", "x") == policy.FALSE else step
+    hop = policy.link_step(c.caller, "x")
     return c.statement(
         f"MATCH (s:Person {{id: {c.param(person_id)}}}) WHERE {c.visible('Person', 's')} "
         f"CALL (s) {{ OPTIONAL MATCH (s) (()-[r:ASSOCIATE_OF]-(x:Person) WHERE {hop}){{1,{depth}}} (o) "
@@ -403,8 +402,7 @@ def path(c: Compiler, source: str, target: str, max_depth: int, selections: Sequ
     """R16: the shortest path whose every person the caller may see, or nothing."""
     if not 1 <= max_depth <= 6:
         raise GatewayError(Code.BAD_USER_INPUT, f"maxDepth must be between 1 and 6, got {max_depth}")
-    step = c.visible("Person", "x")
-    hop = "false" if policy.link_visible(c.caller, "a", "x") == policy.FALSE else step
+    hop = policy.link_step(c.caller, "x")
     return c.statement(
         f"MATCH (a:Person {{id: {c.param(source)}}}) WHERE {c.visible('Person', 'a')} "
         f"MATCH (b:Person {{id: {c.param(target)}}}) WHERE {c.visible('Person', 'b')} "

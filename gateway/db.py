@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
@@ -72,7 +74,7 @@ class Graph:
         self.database = database
         self.timeout = timeout
 
-    async def read(self, cypher: str, params: dict[str, object]) -> list[dict[str, object]]:
+    async def read(self, cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             # A server-side timeout: no single read may hold the graph for long.
             records, _, _ = await self.driver.execute_query(

@@ -131,12 +131,8 @@ async def _caller(request: Request, services: Services) -> Caller:
             401, Code.UNAUTHENTICATED,
             "the token's agency is unknown, inactive, or not authorised by its country's NCB",
         ) from None  # fmt: skip
-    except GatewayError as error:
+    except GatewayError as error:  # the graph is unavailable
         raise RequestRefused(503, error.code, error.message) from None
-    except Exception:
-        raise RequestRefused(
-            503, Code.SERVICE_UNAVAILABLE, "the graph is unavailable; try again shortly"
-        ) from None
 
 
 def _purpose(request: Request) -> str | None:

@@ -33,9 +33,6 @@ class GatewayError(Exception):
         self.message = message
         self.extensions = extensions
 
-    def to_graphql(self) -> GraphQLError:
-        return GraphQLError(self.message, extensions={"code": self.code.value, **self.extensions})
-
 
 def _code_of(error: GraphQLError) -> str:
     # graphql-core's token and nesting limits abort parsing with a syntax error; they are

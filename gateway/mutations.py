@@ -169,7 +169,7 @@ async def _mutate(
                     raise GatewayError(Code.CONFLICT, "this idempotencyKey was used with a different input")
                 result_id, outcome = known[0]["id"], "REPLAY"
         if result_id is None:
-            written = await work(workflows.Work(tx, caller, Compiler(ctx.schema, caller)))
+            written = await work(workflows.Work(tx, caller, ctx.schema))
             result_id = written[0]
             if scoped_key:
                 await _rows(

@@ -206,11 +206,10 @@ def visible(c: Caller, label: str, v: str) -> str:
     return rule(c, v) if rule else TRUE
 
 
-def link_visible(c: Caller, a: str, b: str) -> str:
-    """R16/R18: a link shows when both persons do; the public sees no links (R13)."""
-    if c.is_public:
-        return FALSE
-    return f"({person_visible(c, a)} AND {person_visible(c, b)})"
+def link_step(c: Caller, x: str) -> str:
+    """R16/R18: a path may step to person ``x`` over a link when the caller sees ``x`` (it
+    already sees where the step starts, so it sees both ends); the public sees no links (R13)."""
+    return FALSE if c.is_public else person_visible(c, x)
 
 
 # --- Fields whose value depends on the caller --------------------------------------------

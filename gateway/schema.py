@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -245,6 +244,3 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
-
-
-__all__ = ["Context", "GraphQLError", "build"]

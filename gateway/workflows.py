@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import strawberry
 from neo4j import AsyncManagedTransaction
 
 from gateway import policy
@@ -70,7 +71,7 @@ class Work:
 
     tx: AsyncManagedTransaction
     caller: Caller
-    compiler: Compiler
+    schema: strawberry.Schema  # for statements compiled inside the workflow
 
     async def rows(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         result = await self.tx.run(cypher, {**policy.parameters(self.caller), **params})
@@ -109,44 +110,41 @@ class Work:
                 raise bad_input(field, f"unknown country codes {missing}")
         return codes
 
-    async def pending_against(self, person_id: str) -> bool:
-        """R8: a new item from the caller's country about this person needs the GS's review:
-        the person awaits a decision on protection against that country, or may be the same
-        person as an applicant whose screening found this record."""
+    async def protection(self, person_id: str) -> tuple[bool, bool]:
+        """R8, for a new item from the caller's country about this person: (refused, review).
+        Refused when the person holds protection against that country; for the GS's review
+        when a decision on such protection is pending, or when the record may be the same
+        person as an applicant whose screening found it."""
         rows = await self.rows(
-            "MATCH (a:AsylumApplication) WHERE a.fearedCountry = $country AND ("
-            "(a.status = 'PENDING' AND EXISTS { (:Person {id: $id})-[:APPLIED_FOR]->(a) }) "
-            "OR (a.status IN ['PENDING', 'GRANTED'] AND EXISTS { MATCH (x)-[:CONCERNS]->(:Person {id: $id}) "
-            "WHERE x.id IN coalesce(a.screeningRefs, []) })) RETURN count(a) > 0 AS pending",
+            "MATCH (a:AsylumApplication) WHERE a.fearedCountry = $country AND a.status IN ['PENDING', 'GRANTED'] "
+            "WITH a, EXISTS { (:Person {id: $id})-[:APPLIED_FOR]->(a) } AS own, "
+            "EXISTS { MATCH (x)-[:CONCERNS]->(:Person {id: $id}) WHERE x.id IN coalesce(a.screeningRefs, []) } AS matched "
+            "RETURN coalesce(max(own AND a.status = 'GRANTED'), false) AS refused, "
+            "coalesce(max((own AND a.status = 'PENDING') OR matched), false) AS review",
             id=person_id,
         )
-        return bool(rows[0]["pending"])
-
-    async def protected_from(self, person_id: str) -> bool:
-        """R8: the person holds protection against the caller's country."""
-        rows = await self.rows(
-            "MATCH (:Person {id: $id})-[:APPLIED_FOR]->(a:AsylumApplication {status: 'GRANTED'}) "
-            "WHERE a.fearedCountry = $country RETURN count(a) > 0 AS protected",
-            id=person_id,
-        )
-        return bool(rows[0]["protected"])
+        return bool(rows[0]["refused"]), bool(rows[0]["review"])
 
 
-# R8: what an application protects against: the notices and diffusions from the feared
-# country about the applicant's record, or found about the applicant by its screening.
 # R8: what an application protects against. Blocking takes only the feared country's items
 # on the applicant's own record; items its screening found on other records (a match by
 # name and date of birth, which may be someone else) go to the GS for review instead.
-_ON_APPLICANT = (
-    "CALL (a) { MATCH (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(x) WHERE x:Notice OR x:Diffusion RETURN x } "
-    "WITH a, x WHERE x.sourceCountry = a.fearedCountry "
+_ABOUT_APPLICANT = (
+    "MATCH (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(x) WHERE x:Notice OR x:Diffusion RETURN x"
 )
-_FOUND_BY_SCREENING = (
-    "CALL (a) { MATCH (a)<-[:APPLIED_FOR]-(:Person)<-[:CONCERNS]-(x) WHERE x:Notice OR x:Diffusion RETURN x "
-    "UNION MATCH (x:Notice) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x "
-    "UNION MATCH (x:Diffusion) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x } "
-    "WITH a, x WHERE x.sourceCountry = a.fearedCountry "
+_SCREENING_FOUND = (
+    "MATCH (x:Notice) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x "
+    "UNION MATCH (x:Diffusion) WHERE x.id IN coalesce(a.screeningRefs, []) RETURN x"
 )
+
+
+def _from_feared_country(*branches: str) -> str:
+    """Rows ``a, x``: the feared country's items among those the branches find for ``a``."""
+    return "CALL (a) { " + " UNION ".join(branches) + " } WITH a, x WHERE x.sourceCountry = a.fearedCountry "
+
+
+_ON_APPLICANT = _from_feared_country(_ABOUT_APPLICANT)
+_FOUND_BY_SCREENING = _from_feared_country(_ABOUT_APPLICANT, _SCREENING_FOUND)
 
 
 def _restrictions(allow: list[str], deny: list[str], source: str | None) -> None:
@@ -159,22 +157,24 @@ def _restrictions(allow: list[str], deny: list[str], source: str | None) -> None
 # --- Notices (R3, R5, R8, R14) -----------------------------------------------------------
 
 
-async def _new_request(w: Work, inp: Any, what: str) -> tuple[list[str], list[str]]:
+async def _new_request(w: Work, inp: Any, what: str) -> tuple[list[str], list[str], bool]:
     """What every new notice or diffusion passes: an NCB, a person it sees, no protection
-    against its country (R8, refused with the generic reason), valid restrictions (R4)."""
+    against its country (R8, refused with the generic reason), valid restrictions (R4).
+    Returns the restrictions and whether the new item needs the GS's review (R8)."""
     if not policy.may_request(w.caller):
         raise forbidden(f"only an NCB requests {what}")
     await w.visible_person(str(inp.person_id))
-    if await w.protected_from(str(inp.person_id)):
+    refused, review = await w.protection(str(inp.person_id))
+    if refused:
         raise forbidden(GENERIC_BLOCK_REASON)
     allow = await w.countries(inp.allow_countries, "allowCountries")
     deny = await w.countries(inp.deny_countries, "denyCountries")
     _restrictions(allow, deny, w.caller.country)
-    return allow, deny
+    return allow, deny, review
 
 
 async def request_notice(w: Work, inp: Any) -> list[str]:
-    allow, deny = await _new_request(w, inp, "notices")
+    allow, deny, review = await _new_request(w, inp, "notices")
     notice_id = new_id("N")
     await w.rows(
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
@@ -182,7 +182,7 @@ async def request_notice(w: Work, inp: Any) -> list[str]:
         "requestedAt: datetime(), publicExtract: $public, allowCountries: $allow, denyCountries: $deny, "
         "blocked: false, reviewFlag: $flag, sourceCountry: $country, version: 1}) "
         "CREATE (n)-[:CONCERNS]->(p), (n)-[:REQUESTED_BY]->(a)",
-        flag=await w.pending_against(str(inp.person_id)),
+        flag=review,
         person=str(inp.person_id), id=notice_id, type=inp.type.value,
         summary=text(inp.offence_summary, "offenceSummary", required=True), public=bool(inp.public_extract),
         allow=allow, deny=deny,
@@ -293,7 +293,7 @@ async def restore(w: Work, label: str, id_: str, reason: str) -> list[str]:
 
 
 async def issue_diffusion(w: Work, inp: Any) -> list[str]:
-    allow, deny = await _new_request(w, inp, "diffusions")
+    allow, deny, review = await _new_request(w, inp, "diffusions")
     recipients = await w.countries(inp.recipients, "recipients")
     if bool(recipients) == bool(inp.to_all_members):
         raise bad_input("recipients", "give recipient countries or toAllMembers: true, not both or neither")
@@ -307,7 +307,7 @@ async def issue_diffusion(w: Work, inp: Any) -> list[str]:
         "sourceCountry: $country, version: 1}) "
         "CREATE (d)-[:CONCERNS]->(p), (d)-[:SENT_BY]->(a) "
         "WITH d UNWIND $recipients AS code MATCH (c:Country {code: code}) CREATE (d)-[:SENT_TO]->(c)",
-        flag=await w.pending_against(str(inp.person_id)),
+        flag=review,
         person=str(inp.person_id), id=diffusion_id, purpose=inp.purpose.value, all=bool(inp.to_all_members),
         allow=allow, deny=deny, recipients=recipients,
     )  # fmt: skip
@@ -452,7 +452,7 @@ async def screening_refs(w: Work, person_id: str) -> list[str]:
         id=person_id,
     )
     who = Identity(known[0]["family"] or "", known[0]["given"], known[0]["born"], person_id=person_id)
-    c = Compiler(w.compiler.schema, view)
+    c = Compiler(w.schema, view)
     candidates = (
         screening_candidates(c, who)
         if who.family_name.strip()
