@@ -21,7 +21,7 @@ import httpx
 from neo4j import AsyncGraphDatabase, GraphDatabase, NotificationMinimumSeverity
 
 from bench.queries import AGENCY, CASES, COUNTRY
-from gateway.auth import mint
+from gateway.http.auth import mint
 from gateway.neo4j_local import LocalNeo4j
 from gateway.settings import LOCAL_DIR, Settings
 from graph_schema import migrations

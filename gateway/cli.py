@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from neo4j import Driver
 
-from gateway.db import GraphUnavailable, connect
 from gateway.neo4j_local import LocalNeo4j, LocalNeo4jError, install
 from gateway.settings import get_settings
+from gateway.store.db import GraphUnavailable, connect
 
 app = typer.Typer(help="The information-exchange gateway.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="The local Neo4j server (for machines without Docker).")
@@ -146,7 +146,7 @@ def serve(
 
     settings = get_settings()
     uvicorn.run(
-        "gateway.app:create_app",
+        "gateway.http.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -174,7 +174,7 @@ def token(
     ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d.")] = "1h",
 ) -> None:
     """Mint a development token (HS256) for an agency."""
-    from gateway.auth import mint
+    from gateway.http.auth import mint
 
     settings = get_settings()
     if settings.jwks_url:
@@ -193,7 +193,7 @@ def _seconds(ttl: str) -> int:
 @app.command("demo-tokens")
 def demo_tokens() -> None:
     """Print ready tokens for the demo agencies (the README's examples use them)."""
-    from gateway.auth import mint
+    from gateway.http.auth import mint
 
     settings = get_settings()
     for agency in DEMO_AGENCIES:
@@ -210,7 +210,7 @@ app.add_typer(audit_app, name="audit")
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the audit log's hash chain; exit 1 if it is broken."""
-    from gateway.audit import verify
+    from gateway.store.audit import verify
 
     with graph() as driver:
         result = verify(driver, get_settings().audit_hmac_key(), get_settings().neo4j_database)

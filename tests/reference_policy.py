@@ -7,7 +7,7 @@ source and receiving countries are taken from the relationships that domain.md n
 denormalised ``sourceCountry``/``receivingCountry`` properties, R8's block is derived from the
 granted applications as well as read from the ``blocked`` flag, and the caller's rights are
 derived from its agency record and its ``AUTHORIZED_BY`` relationship, not from
-``gateway.caller``.
+``gateway.rules.caller``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gateway.auth import InvalidToken, TokenVerifier, mint
+from gateway.http.auth import InvalidToken, TokenVerifier, mint
 from gateway.settings import Settings
 
 SECRET = "unit-secret-" + "z" * 40

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from gateway import compiler, policy
-from gateway.caller import PUBLIC, Caller
-from gateway.context import Context
+from gateway.cypher import compiler
 from gateway.errors import GatewayError
-from gateway.limits import Limits
-from gateway.schema import build
+from gateway.graphql.context import Context
+from gateway.graphql.limits import Limits
+from gateway.graphql.schema import build
+from gateway.rules import policy
+from gateway.rules.caller import PUBLIC, Caller
 from graph_schema.model import AgencyKind, Scope
 
 SCHEMA = build(Limits(max_depth=10, max_aliases=30, max_cost=5000), max_tokens=2000, introspection=True)
@@ -243,7 +244,7 @@ def test_a_look_up_that_finds_nothing_waits_out_the_floor(monkeypatch: pytest.Mo
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr("gateway.context.asyncio.sleep", record)
+    monkeypatch.setattr("gateway.graphql.context.asyncio.sleep", record)
     fresh = Context(caller=NCB_FR, purpose=None, graph=None, schema=SCHEMA, absent_floor=0.025)  # type: ignore[arg-type]
     asyncio.run(fresh.answer_absent())
     late = Context(caller=NCB_FR, purpose=None, graph=None, schema=SCHEMA, absent_floor=0.025, started=0.0)  # type: ignore[arg-type]

@@ -162,7 +162,7 @@ def test_when_the_audit_cannot_be_written_no_data_leaves(client: Client, seeded:
 def test_audit_chain_detects_edits_re_chaining_without_the_key_and_edits_outside_the_hmac(
     client: Client, seeded: Driver
 ) -> None:
-    from gateway.audit import chain_hash, verify
+    from gateway.store.audit import chain_hash, verify
 
     key = AUDIT_KEY.encode()
     client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")

@@ -8,7 +8,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from gateway.playground import DEFAULT_ASSETS_DIR, INSTALL_COMMAND, Example, routes
+from gateway.http.playground import DEFAULT_ASSETS_DIR, INSTALL_COMMAND, Example, routes
 
 HEADERS = json.dumps({"Authorization": "Bearer demo-token-123", "X-Purpose": "INVESTIGATION"})
 EXAMPLE = Example(

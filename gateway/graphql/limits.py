@@ -29,7 +29,7 @@ from graphql import (
     ValidationRule,
 )
 
-from gateway.compiler import MAX_FIRST
+from gateway.cypher.compiler import MAX_FIRST
 from gateway.errors import Code
 
 NESTED_LIST_WEIGHT = 10  # average rows of a nested list (a person's notices, a notice's recipients)

@@ -11,15 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from gateway import playground
-from gateway.audit import AuditLog
-from gateway.auth import TokenVerifier, mint
-from gateway.caller import CallerDirectory
-from gateway.db import Graph, connect_async
-from gateway.endpoint import Services, graphql
-from gateway.limits import Limits
-from gateway.schema import build
+from gateway.graphql.limits import Limits
+from gateway.graphql.schema import build
+from gateway.http import playground
+from gateway.http.auth import TokenVerifier, mint
+from gateway.http.endpoint import Services, graphql
 from gateway.settings import Settings, get_settings
+from gateway.store.audit import AuditLog
+from gateway.store.callers import CallerDirectory
+from gateway.store.db import Graph, connect_async
 from graph_schema.migrations import LATEST_VERSION
 
 log = logging.getLogger("gateway")

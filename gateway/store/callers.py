@@ -1,34 +1,18 @@
-"""The caller: who is asking, read from the graph rather than trusted from the token (R1).
+"""The caller directory: who is asking, read from the graph rather than trusted from the
+token (R1).
 
-The token names only the user and the agency; the agency's kind, country, active flag and
-its NCB authorisation with scopes come from the graph, cached for a few seconds so that a
-deactivation or a withdrawn authorisation takes effect within that time.
+The agency's kind, country, active flag and its NCB authorisation with scopes come from the
+graph, cached for a few seconds so that a deactivation or a withdrawn authorisation takes
+effect within that time.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
-from gateway.db import Graph
+from gateway.rules.caller import Caller
+from gateway.store.db import Graph
 from graph_schema.model import AgencyKind, Scope
-
-
-@dataclass(frozen=True)
-class Caller:
-    user: str | None
-    agency_id: str | None
-    kind: AgencyKind | None  # None: the public
-    subtype: str | None = None
-    country: str | None = None
-    scopes: frozenset[Scope] = field(default_factory=frozenset)
-
-    @property
-    def is_public(self) -> bool:
-        return self.kind is None
-
-
-PUBLIC = Caller(user=None, agency_id=None, kind=None)
 
 # An NCB holds every scope for its own country; a national entity what its NCB granted.
 _AGENCY = """

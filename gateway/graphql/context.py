@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gateway.audit import AccessRecord
-from gateway.caller import Caller
-from gateway.db import Graph
+from gateway.rules.caller import Caller
+from gateway.store.audit import AccessRecord
+from gateway.store.db import Graph
 
 if TYPE_CHECKING:
     import strawberry

@@ -20,10 +20,10 @@ from typing import Any
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from gateway import policy
-from gateway.caller import Caller
 from gateway.errors import Code, GatewayError
-from gateway.types import GRAPH, Expr, Prop, Relation
+from gateway.graphql.types import GRAPH, Expr, Prop, Relation
+from gateway.rules import policy
+from gateway.rules.caller import Caller
 
 REF = "~ref"
 MAX_FIRST = 100

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-DEFAULT_ASSETS_DIR = Path(__file__).resolve().parent.parent / "playground" / "node_modules"
+DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "playground" / "node_modules"
 INSTALL_COMMAND = "npm ci --prefix playground"
 
 # Only these files are reachable: serving all of node_modules would expose far more than needed.

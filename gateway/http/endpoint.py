@@ -14,12 +14,13 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from gateway import audit
-from gateway.auth import InvalidToken, TokenVerifier
-from gateway.caller import PUBLIC, Caller, CallerDirectory, CallerUnknown
-from gateway.context import Context
-from gateway.db import Graph
 from gateway.errors import Code, GatewayError, client_error
+from gateway.graphql.context import Context
+from gateway.http.auth import InvalidToken, TokenVerifier
+from gateway.rules.caller import PUBLIC, Caller
+from gateway.store import audit
+from gateway.store.callers import CallerDirectory, CallerUnknown
+from gateway.store.db import Graph
 from graph_schema.model import Purpose
 
 

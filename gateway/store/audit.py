@@ -27,7 +27,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, Driver
 
-from gateway.compiler import REF
+from gateway.cypher.compiler import REF
 
 GENESIS = ""
 _FIELDS = ("seq", "id", "atMs", "userId", "agencyId", "operation", "purpose", "ids", "hit", "outcome")

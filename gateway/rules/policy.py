@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.caller import Caller
+from gateway.rules.caller import Caller
 from graph_schema.model import GENERIC_BLOCK_REASON, AgencyKind, Scope
 
 # --- Who the caller is, in the terms of the rules ---------------------------------------

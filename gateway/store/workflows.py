@@ -17,10 +17,10 @@ from typing import Any
 import strawberry
 from neo4j import AsyncManagedTransaction
 
-from gateway import policy
-from gateway.caller import Caller
-from gateway.compiler import Compiler, Identity, country_code, screening_candidates
+from gateway.cypher.compiler import Compiler, Identity, country_code, screening_candidates
 from gateway.errors import Code, GatewayError
+from gateway.rules import policy
+from gateway.rules.caller import Caller
 from graph_schema.model import (
     GENERIC_BLOCK_REASON,
     NOTICE_LIFETIME_DAYS,

@@ -17,12 +17,13 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from gateway import compiler, policy
-from gateway import types as t
-from gateway.compiler import Compiler, Page, Statement
-from gateway.context import Context
+from gateway.cypher import compiler
+from gateway.cypher.compiler import Compiler, Page, Statement
 from gateway.errors import Code, GatewayError
-from gateway.limits import Limits, rule
+from gateway.graphql import types as t
+from gateway.graphql.context import Context
+from gateway.graphql.limits import Limits, rule
+from gateway.rules import policy
 
 
 def _context(info: Info) -> Context:
@@ -236,7 +237,7 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    from gateway.mutations import Mutation
+    from gateway.graphql.mutations import Mutation
 
     return strawberry.Schema(
         query=Query,

@@ -22,12 +22,12 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, Sessio
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
-from gateway import audit, workflows
-from gateway import types as t
-from gateway.audit import AccessRecord
-from gateway.compiler import Compiler
-from gateway.context import Context
+from gateway.cypher.compiler import Compiler
 from gateway.errors import Code, GatewayError
+from gateway.graphql import types as t
+from gateway.graphql.context import Context
+from gateway.store import audit, workflows
+from gateway.store.audit import AccessRecord
 from graph_schema.model import (
     ApplicationStatus,
     AssociateKind,

@@ -1,0 +1,1 @@
+"""GraphQL selections translated into parameterised Cypher."""

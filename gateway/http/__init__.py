@@ -1,0 +1,1 @@
+"""The HTTP surface: the Starlette app, the /graphql endpoint, tokens and the playground."""
