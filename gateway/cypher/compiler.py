@@ -1,10 +1,13 @@
 """The translation of a GraphQL selection into one parameterised Cypher statement.
 
-A root field becomes one statement: the root match, the caller's visibility predicates from
-``gateway.policy`` inside it, and the nested selection as a map projection in which every
-relationship is a ``COLLECT`` subquery carrying the target's own predicate. Nothing is
-filtered in Python and there is one round trip per root field. Every personal node in the
-projection carries its reference under the key ``~ref`` for the audit (R15).
+A root field becomes one statement: the root match, the caller's row predicates from
+``gateway.rules.policy`` inside it, and the nested selection as a map projection in which
+every relationship is a ``COLLECT`` subquery carrying the target's own predicate. Every
+field, filter and sort order is read through the field view (``gateway.rules.view``), by
+its GraphQL field name. Statements are assembled from the typed pieces of
+``gateway.cypher.pieces``; user values are parameters only. Nothing is filtered in Python
+and there is one round trip per root field. Every personal node in the projection carries
+its reference under the key ``~ref`` for the audit (R15).
 """
 
 from __future__ import annotations
@@ -14,20 +17,38 @@ import binascii
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cache
 from typing import Any
 
 import strawberry
+from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from gateway.cypher.pieces import NULL, Expr, Param, Pred, Projection, Var, all_of, name
 from gateway.errors import Code, GatewayError
-from gateway.graphql.types import GRAPH, Expr, Prop, Relation
-from gateway.rules import policy
+from gateway.graphql.types import (
+    DIFFUSION_ORDER,
+    FILTER,
+    GRAPH,
+    NOTICE_ORDER,
+    Computed,
+    NameSearch,
+    On,
+    Prop,
+    Relation,
+    SortKey,
+)
+from gateway.rules import policy, view
 from gateway.rules.caller import Caller
 
 REF = "~ref"
 MAX_FIRST = 100
 NESTED_LIMIT = 100  # rows per nested list; the cost limit counts them at this weight
+MAX_LINKED = 200  # persons in a links answer, the start included (DECISIONS 6)
+
+# The field that identifies a record of each type: the last sort key of every order.
+KEY = {"Country": "code", "TravelDocument": "number"}
 
 Selection = SelectedField | FragmentSpread | InlineFragment
 
@@ -44,15 +65,28 @@ class Page:
     offset: int
 
 
+@dataclass(frozen=True)
+class FieldMap:
+    """Where a GraphQL field's value lives (types.py), and whether it is a list."""
+
+    graph: Prop | Computed | Relation | None
+    is_list: bool
+    nullable: bool
+
+
 @cache
-def _fields(schema: strawberry.Schema, type_name: str) -> dict[str, Any]:
-    """GraphQL field name -> graph mapping (Prop, Expr or Relation) of one object type."""
+def _fields(schema: strawberry.Schema, type_name: str) -> dict[str, FieldMap]:
+    """GraphQL field name -> graph mapping of one object type."""
     definition = schema.get_type_by_name(type_name)
     assert definition is not None, type_name
-    return {
-        schema.config.name_converter.get_graphql_name(f): f.metadata.get(GRAPH)
-        for f in definition.fields  # type: ignore[union-attr]
-    }
+    out = {}
+    for f in definition.fields:  # type: ignore[union-attr]
+        nullable = isinstance(f.type, StrawberryOptional)
+        inner = f.type.of_type if isinstance(f.type, StrawberryOptional) else f.type
+        out[schema.config.name_converter.get_graphql_name(f)] = FieldMap(
+            f.metadata.get(GRAPH), isinstance(inner, StrawberryList), nullable
+        )
+    return out
 
 
 def merge(
@@ -67,18 +101,18 @@ def merge(
         if isinstance(s, FragmentSpread | InlineFragment):
             condition = getattr(s, "type_condition", None)
             if type_name is None or condition in (None, type_name):
-                for key, (name, args, subs) in merge(s.selections, type_name).items():
-                    _add(out, key, name, args, subs)
+                for key, (field_name, args, subs) in merge(s.selections, type_name).items():
+                    _add(out, key, field_name, args, subs)
             continue
         _add(out, s.alias or s.name, s.name, s.arguments, list(s.selections))
     return out
 
 
-def _add(out: dict[str, Any], key: str, name: str, args: dict[str, Any], subs: list[Selection]) -> None:
+def _add(out: dict[str, Any], key: str, field_name: str, args: dict[str, Any], subs: list[Selection]) -> None:
     if key in out:
         out[key][2].extend(subs)
     else:
-        out[key] = (name, args, list(subs))
+        out[key] = (field_name, args, list(subs))
 
 
 def _skipped(directives: dict[str, dict[str, Any]] | None) -> bool:
@@ -91,13 +125,13 @@ def _skipped(directives: dict[str, dict[str, Any]] | None) -> bool:
 def sub(selections: Sequence[Selection], *path: str) -> list[Selection]:
     """The merged sub-selections found under a path of field names (any alias)."""
     found: list[Selection] = list(selections)
-    for name in path:
-        found = [s for (n, _a, subs) in merge(found).values() if n == name for s in subs]
+    for field_name in path:
+        found = [s for (n, _a, subs) in merge(found).values() if n == field_name for s in subs]
     return found
 
 
-def selects(selections: Sequence[Selection], name: str) -> bool:
-    return any(n == name for (n, _a, _s) in merge(selections).values())
+def selects(selections: Sequence[Selection], field_name: str) -> bool:
+    return any(n == field_name for (n, _a, _s) in merge(selections).values())
 
 
 def page(first: int, after: str | None) -> Page:
@@ -132,6 +166,10 @@ def country_code(value: str, field_name: str) -> str:
     return value
 
 
+def _set(value: Any) -> bool:
+    return value is not None and value is not strawberry.UNSET
+
+
 @dataclass
 class Compiler:
     """Builds one statement for one caller; keeps the parameters and fresh variable names."""
@@ -144,101 +182,203 @@ class Compiler:
     def __post_init__(self) -> None:
         self.params.update(policy.parameters(self.caller))
 
+    def parameter(self, value: Any) -> Param:
+        self._names += 1
+        p = Param(f"p{self._names}")
+        self.params[p.name] = value
+        return p
+
     def param(self, value: Any) -> str:
-        self._names += 1
-        name = f"p{self._names}"
-        self.params[name] = value
-        return f"${name}"
+        """The ``$name`` placeholder of a new parameter, as text (for the screening statements)."""
+        return str(self.parameter(value))
 
-    def var(self, prefix: str = "n") -> str:
+    def var(self, prefix: str = "n") -> Var:
         self._names += 1
-        return f"{prefix}{self._names}"
+        return Var(f"{prefix}{self._names}")
 
-    def visible(self, label: str, v: str) -> str:
+    def visible(self, label: str, v: Var | str) -> Pred:
         return policy.visible(self.caller, label, v)
 
     def statement(self, cypher: str) -> Statement:
         return Statement(cypher, self.params)
 
+    # --- fields, through the view ---------------------------------------------------
+
+    def field(self, type_name: str, field_name: str, v: Var) -> Expr | None:
+        """The caller's expression for a value field of ``v``, or None if it may not read it."""
+        mapping = _fields(self.schema, type_name).get(field_name)
+        if mapping is None or isinstance(mapping.graph, Relation):
+            return None
+        stored = v.prop(mapping.graph.name or field_name) if isinstance(mapping.graph, Prop) else NULL
+        return view.read(self.caller, type_name, field_name, v, stored)
+
+    def _related_rows(self, type_name: str, field_name: str, v: Var) -> tuple[Relation, Var, Pred] | None:
+        """A relationship field's mapping, a target variable and the predicate the caller
+        reads targets under, or None if it may not read the field (or sees no target)."""
+        mapping = _fields(self.schema, type_name).get(field_name)
+        if mapping is None or not isinstance(mapping.graph, Relation):
+            return None
+        rel = mapping.graph
+        t = self.var("t")
+        condition = view.related(self.caller, type_name, field_name, t)
+        if condition is None:
+            return None
+        predicate = all_of(self.visible(rel.target, t), rel.pattern.condition(t), condition)
+        return None if predicate.is_false else (rel, t, predicate)
+
+    def order(self, type_name: str, v: Var, keys: Sequence[SortKey], asked: bool = False) -> str:
+        """``ORDER BY`` text for the keys, each read through the view, then the type's key.
+        A key the caller may not read is refused when the caller asked for it, and
+        otherwise replaced by its fallback or left out (DECISIONS 2, 3)."""
+        parts = []
+        for key in keys:
+            k: SortKey | None = key
+            expression = None
+            while k is not None and expression is None:
+                expression = self.field(type_name, k.field, v)
+                if expression is None and asked:
+                    raise GatewayError(Code.BAD_USER_INPUT, f"you may not sort by {key.field}")
+                if expression is None:
+                    k = k.fallback
+            if k is not None and expression is not None:
+                parts.append(f"{expression} {'DESC' if k.descending else 'ASC'}")
+        tie = self.field(type_name, KEY.get(type_name, "id"), v)
+        if tie is not None:
+            parts.append(f"{tie} ASC")
+        return f"ORDER BY {', '.join(parts)} " if parts else ""
+
+    # --- filters, through the view ---------------------------------------------------
+
+    def filters(self, type_name: str, v: Var, flt: Any) -> list[Pred]:
+        """One predicate per filter input that is set (name searches are the caller's)."""
+        if flt is None:
+            return []
+        conditions = []
+        for f in type(flt).__strawberry_definition__.fields:
+            value = getattr(flt, f.python_name)
+            on = f.metadata.get(FILTER)
+            if not _set(value) or isinstance(on, NameSearch):
+                continue
+            assert isinstance(on, On), f.python_name
+            label = f"filter.{self.schema.config.name_converter.get_graphql_name(f)}"
+            conditions.append(self.condition(type_name, v, on, value, label))
+        return conditions
+
+    def condition(self, type_name: str, v: Var, on: On, value: Any, label: str) -> Pred:
+        """The filter ``on`` with ``value``, comparing the value the caller is shown."""
+        if isinstance(value, Enum):
+            value = value.value
+        elif on.country:
+            value = country_code(value, label)
+        elif not isinstance(value, bool | int):
+            value = str(value)  # IDs and strings
+        refused = GatewayError(Code.BAD_USER_INPUT, f"you may not filter by {on.field}")
+        relation, _, field_name = on.field.rpartition(".")
+        if relation:
+            related = self._related_rows(type_name, relation, v)
+            expression = self.field(related[0].target, field_name, related[1]) if related else None
+            if related is None or expression is None:
+                raise refused
+            rel, t, predicate = related
+            match = all_of(predicate, expression.compare(on.op, self.parameter(value)))
+            found = Pred(f"EXISTS {{ MATCH {rel.pattern.render(v, t)} WHERE {match} }}")
+        else:
+            expression = self.field(type_name, field_name, v)
+            if expression is None:
+                raise refused
+            found = expression.compare(on.op, self.parameter(value))
+        if on.also:
+            also = self.field(type_name, on.also, v)
+            if also is None:
+                raise refused
+            found = Pred(f"coalesce({also}, false)") | found
+        return found
+
     # --- projections ---------------------------------------------------------------
 
-    def projection(self, type_name: str, v: str, selections: Sequence[Selection]) -> str:
+    def projection(self, type_name: str, v: Var | str, selections: Sequence[Selection]) -> str:
         """A Cypher map with one entry per response key of the selection on ``v``."""
+        v = v if isinstance(v, Var) else Var(v)
         fields = _fields(self.schema, type_name)
-        entries = (
-            [f"`{REF}`: '{type_name}:' + {self._ref(type_name, v)}"] if type_name in policy.PERSONAL else []
-        )
-        for key, (name, _args, subs) in merge(selections, type_name).items():
-            if name == "__typename":
-                entries.append(f"`{key}`: '{type_name}'")
+        entries: list[tuple[str, Expr | str]] = []
+        if type_name in policy.PERSONAL:
+            entries.append((REF, f"'{name(type_name)}:' + {self._ref(type_name, v)}"))
+        for key, (field_name, _args, subs) in merge(selections, type_name).items():
+            if field_name == "__typename":
+                entries.append((key, f"'{name(type_name)}'"))
                 continue
-            mapping = fields[name]
-            entries.append(f"`{key}`: {self._value(type_name, name, mapping, v, subs)}")
-        return "{" + ", ".join(entries) + "}"
+            entries.append((key, self._value(type_name, field_name, fields[field_name], v, subs)))
+        return str(Projection.of(entries))
 
-    def _ref(self, type_name: str, v: str) -> str:
+    def _ref(self, type_name: str, v: Var) -> str:
         if type_name == "TravelDocument":
             return f"{v}.issuingCountry + ':' + {v}.number"
         return f"toString({v}.id)"
 
-    def _value(self, type_name: str, name: str, mapping: Any, v: str, subs: Sequence[Selection]) -> str:
-        if isinstance(mapping, Prop):
-            return policy.field_expression(self.caller, type_name, name, v, mapping.name or name)
-        if isinstance(mapping, Expr):
-            return mapping.template.format(v=v)
-        if isinstance(mapping, Relation):
-            return self.related(
-                mapping, v, subs, policy.relation_condition(self.caller, type_name, name, "{t}")
-            )
-        raise AssertionError(f"{type_name}.{name} has no graph mapping")
+    def _value(
+        self, type_name: str, field_name: str, mapping: FieldMap, v: Var, subs: Sequence[Selection]
+    ) -> str:
+        # Unlisted reads null; a non-null list reads [] (a nullable one null, like a masked value).
+        hidden = "[]" if mapping.is_list and not mapping.nullable else "null"
+        if isinstance(mapping.graph, Relation):
+            related = self._related_rows(type_name, field_name, v)
+            return self.related(v, related, subs) if related else hidden
+        expression = self.field(type_name, field_name, v)
+        return str(expression) if expression is not None else hidden
 
-    def related(self, rel: Relation, v: str, subs: Sequence[Selection], condition: str = policy.TRUE) -> str:
-        t = self.var("t")
-        predicate = self.visible(rel.target, t)
-        if condition != policy.TRUE and predicate != policy.FALSE:
-            predicate = f"{predicate} AND {condition.replace('{t}', t)}"
-        if predicate == policy.FALSE:
-            return "[]" if rel.many else "null"
-        pattern = rel.pattern.format(v=v, t=t)
-        order = rel.order.format(t=t)
+    def related(self, v: Var, related: tuple[Relation, Var, Pred], subs: Sequence[Selection]) -> str:
+        """A ``COLLECT`` of the targets the caller sees, in the relation's order (through the view)."""
+        rel, t, predicate = related
         limit = NESTED_LIMIT if rel.many else 1
         rows = (
-            f"COLLECT {{ MATCH {pattern} WHERE {predicate} "
-            f"WITH {t} ORDER BY {order} LIMIT {limit} RETURN {self.projection(rel.target, t, subs)} }}"
+            f"COLLECT {{ MATCH {rel.pattern.render(v, t)} WHERE {predicate} "
+            f"WITH {t} {self.order(rel.target, t, rel.order)}LIMIT {limit} "
+            f"RETURN {self.projection(rel.target, t, subs)} }}"
         )
         return rows if rel.many else f"head({rows})"
 
     # --- root shapes ---------------------------------------------------------------
 
     def one(self, label: str, key: str, value: Any, selections: Sequence[Selection]) -> Statement:
+        v = Var("v")
         return self.statement(
-            f"MATCH (v:{label} {{{key}: {self.param(value)}}}) WHERE {self.visible(label, 'v')} "
-            f"RETURN {self.projection(label, 'v', selections)} AS row LIMIT 1"
+            f"MATCH ({v}:{name(label)} {{{name(key)}: {self.parameter(value)}}}) WHERE {self.visible(label, v)} "
+            f"RETURN {self.projection(label, v, selections)} AS row LIMIT 1"
+        )
+
+    def every(self, label: str, selections: Sequence[Selection]) -> Statement:
+        """Every visible record of a small, non-personal type (countries)."""
+        v = Var("v")
+        return self.statement(
+            f"MATCH ({v}:{name(label)}) WHERE {self.visible(label, v)} "
+            f"WITH {v} {self.order(label, v, ())}RETURN {self.projection(label, v, selections)} AS row"
         )
 
     def connection(
         self,
         label: str,
-        conditions: list[str],
-        sort: str,
+        conditions: Sequence[Pred],
+        sort: Sequence[SortKey],
         pg: Page,
         selections: Sequence[Selection],
         source: str | None = None,
+        asked: bool = False,
     ) -> Statement:
         """A page of visible matches and, only when asked, their count (never a collected list)."""
-        source = source or f"MATCH (v:{label})"
-        where = " AND ".join([self.visible(label, "v"), *conditions])
+        v = Var("v")
+        source = source or f"MATCH ({v}:{name(label)})"
+        where = all_of(self.visible(label, v), *conditions)
+        order = self.order(label, v, sort, asked)
         nodes = sub(selections, "edges", "node")
         parts = []
         if selects(selections, "totalCount"):
-            parts.append(f"CALL () {{ {source} WITH v WHERE {where} RETURN count(v) AS total }}")
+            parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN count({v}) AS total }}")
         else:
             parts.append("WITH -1 AS total")
         parts.append(
-            f"CALL () {{ {source} WITH v WHERE {where} "
-            f"WITH v ORDER BY {sort.format(v='v')}, v.id SKIP {self.param(pg.offset)} "
-            f"LIMIT {self.param(pg.first + 1)} "
-            f"RETURN collect({self.projection(label, 'v', nodes)}) AS rows }}"
+            f"CALL () {{ {source} WITH {v} WHERE {where} "
+            f"WITH {v} {order}SKIP {self.parameter(pg.offset)} LIMIT {self.parameter(pg.first + 1)} "
+            f"RETURN collect({self.projection(label, v, nodes)}) AS rows }}"
         )
         parts.append("RETURN total, rows")
         return self.statement(" ".join(parts))
@@ -258,12 +398,12 @@ def shape_connection(
         "endCursor": edges[-1]["cursor"] if edges else None,
     }
     out: dict[str, Any] = {}
-    for key, (name, _args, subs) in merge(selections).items():
-        if name == "totalCount":
+    for key, (field_name, _args, subs) in merge(selections).items():
+        if field_name == "totalCount":
             out[key] = total
-        elif name == "pageInfo":
+        elif field_name == "pageInfo":
             out[key] = {k: info[n] for k, (n, _a, _s) in merge(subs).items() if n in info}
-        elif name == "edges":
+        elif field_name == "edges":
             out[key] = [{k: e[n] for k, (n, _a, _s) in merge(subs).items() if n in e} for e in edges]
     return out
 
@@ -271,130 +411,97 @@ def shape_connection(
 # --- Root statements with their filters ---------------------------------------------------
 # Filters on related records test only related records the caller may see, so a filter can
 # never reveal a hidden record (the bypass through related-type filters that generic
-# GraphQL-to-Cypher layers are known for).
+# GraphQL-to-Cypher layers are known for). Each filter and sort reads the field it names
+# through the view: the value the caller is shown, and only a field it may read.
+
+V = Var("v")
 
 
-def _set(value: Any) -> bool:
-    return value is not None and value is not strawberry.UNSET
+def _sort(asked: SortKey | None, default: SortKey) -> tuple[tuple[SortKey, ...], bool]:
+    return ((asked,), True) if asked is not None else ((default,), False)
 
 
-def persons(c: Compiler, flt: Any, sort: str, pg: Page, selections: Sequence[Selection]) -> Statement:
-    conditions: list[str] = []
+def persons(
+    c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
+) -> Statement:
     source = None
-    if flt is not None:
-        if _set(flt.name):
-            source = (
-                f"CALL db.index.fulltext.queryNodes('person_names', "
-                f"{c.param(lucene_query(flt.name, fields=policy.searchable_names(c.caller)))}) "
-                "YIELD node AS v"
-            )
-        if _set(flt.nationality):
-            code = c.param(country_code(flt.nationality, "filter.nationality"))
-            conditions.append(f"EXISTS {{ (v)-[:NATIONAL_OF]->(:Country {{code: {code}}}) }}")
-        if _set(flt.born_after):
-            conditions.append(f"v.dateOfBirth >= {c.param(flt.born_after)}")
-        if _set(flt.born_before):
-            conditions.append(f"v.dateOfBirth <= {c.param(flt.born_before)}")
-        if _set(flt.has_notice_type):
-            conditions.append(
-                f"EXISTS {{ MATCH (n:Notice)-[:CONCERNS]->(v) WHERE n.type = {c.param(flt.has_notice_type.value)} "
-                f"AND {c.visible('Notice', 'n')} }}"
-            )
-    return c.connection("Person", conditions, sort, pg, selections, source)
+    if flt is not None and _set(flt.name):
+        query = lucene_query(flt.name, fields=view.searchable_names(c.caller))
+        source = f"CALL db.index.fulltext.queryNodes('person_names', {c.param(query)}) YIELD node AS {V}"
+    keys, asked = _sort(sort, SortKey("familyName"))
+    return c.connection("Person", c.filters("Person", V, flt), keys, pg, selections, source, asked)
 
 
-def notices(c: Compiler, flt: Any, sort: str, pg: Page, selections: Sequence[Selection]) -> Statement:
-    conditions: list[str] = []
-    if flt is not None:
-        if _set(flt.type):
-            conditions.append(f"v.type = {c.param(flt.type.value)}")
-        if _set(flt.status):
-            status = policy.field_expression(c.caller, "Notice", "status", "v", "status")
-            conditions.append(f"{status} = {c.param(flt.status.value)}")
-        if _set(flt.source_country):
-            conditions.append(
-                f"v.sourceCountry = {c.param(country_code(flt.source_country, 'filter.sourceCountry'))}"
-            )
-        if _set(flt.subject_id):
-            conditions.append(
-                f"EXISTS {{ (v)-[:CONCERNS]->(:Person {{id: {c.param(str(flt.subject_id))}}}) }}"
-            )
-    return c.connection("Notice", conditions, sort, pg, selections)
+def notices(
+    c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
+) -> Statement:
+    keys, asked = _sort(sort, NOTICE_ORDER)
+    return c.connection("Notice", c.filters("Notice", V, flt), keys, pg, selections, asked=asked)
 
 
-def diffusions(c: Compiler, flt: Any, sort: str, pg: Page, selections: Sequence[Selection]) -> Statement:
-    conditions: list[str] = []
-    if flt is not None:
-        if _set(flt.sender_country):
-            conditions.append(
-                f"v.sourceCountry = {c.param(country_code(flt.sender_country, 'filter.senderCountry'))}"
-            )
-        if _set(flt.recipient_country):
-            code = c.param(country_code(flt.recipient_country, "filter.recipientCountry"))
-            conditions.append(f"(v.toAllMembers OR EXISTS {{ (v)-[:SENT_TO]->(:Country {{code: {code}}}) }})")
-        if _set(flt.reviewed):
-            conditions.append(f"coalesce(v.reviewed, false) = {c.param(flt.reviewed)}")
-    return c.connection("Diffusion", conditions, sort, pg, selections)
+def diffusions(
+    c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
+) -> Statement:
+    keys, asked = _sort(sort, DIFFUSION_ORDER)
+    return c.connection("Diffusion", c.filters("Diffusion", V, flt), keys, pg, selections, asked=asked)
 
 
-def applications(c: Compiler, flt: Any, sort: str, pg: Page, selections: Sequence[Selection]) -> Statement:
-    conditions: list[str] = []
-    if flt is not None:
-        if _set(flt.status):
-            conditions.append(f"v.status = {c.param(flt.status.value)}")
-        if _set(flt.receiving_country):
-            code = country_code(flt.receiving_country, "filter.receivingCountry")
-            conditions.append(f"v.receivingCountry = {c.param(code)}")
-    return c.connection("AsylumApplication", conditions, sort, pg, selections)
+def applications(
+    c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
+) -> Statement:
+    keys, asked = _sort(sort, SortKey("lodgedAt", True))
+    return c.connection(
+        "AsylumApplication", c.filters("AsylumApplication", V, flt), keys, pg, selections, asked=asked
+    )
 
 
 def due_for_review(c: Compiler, pg: Page, selections: Sequence[Selection]) -> Statement:
     """R14: the caller's own live notices whose review window has opened."""
-    conditions = [
-        "v.sourceCountry = $country",
-        "v.status = 'PUBLISHED'",
-        "NOT coalesce(v.blocked, false)",
-        "v.reviewDueAt <= datetime() < v.expiresAt",
-    ]
-    if not policy.may_request(c.caller):
-        conditions.append("false")
-    return c.connection("Notice", conditions, "{v}.expiresAt ASC", pg, selections)
+    return c.connection(
+        "Notice", [policy.due_for_review(c.caller, V)], (SortKey("expiresAt"),), pg, selections
+    )
 
 
 def notifications(c: Compiler, flt: Any, pg: Page, selections: Sequence[Selection]) -> Statement:
-    conditions: list[str] = []
-    if flt is not None:
-        if _set(flt.outcome):
-            conditions.append(f"v.outcome = {c.param(flt.outcome.value)}")
-        if _set(flt.receiving_country):
-            code = country_code(flt.receiving_country, "filter.receivingCountry")
-            conditions.append(f"v.receivingCountry = {c.param(code)}")
-    return c.connection("StatusNotification", conditions, "{v}.createdAt DESC", pg, selections)
+    conditions = c.filters("StatusNotification", V, flt)
+    return c.connection("StatusNotification", conditions, (SortKey("createdAt", True),), pg, selections)
 
 
 def access_events(c: Compiler, flt: Any, pg: Page, selections: Sequence[Selection]) -> Statement:
-    conditions: list[str] = []
-    if flt is not None:
-        for attr, prop in (("agency_id", "agencyId"), ("user_id", "userId"), ("operation", "operation")):
-            if _set(getattr(flt, attr)):
-                conditions.append(f"v.{prop} = {c.param(getattr(flt, attr))}")
-    return c.connection("AccessEvent", conditions, "{v}.seq DESC", pg, selections)
+    conditions = c.filters("AccessEvent", V, flt)
+    return c.connection("AccessEvent", conditions, (SortKey("seq", True),), pg, selections)
+
+
+def _edges(rels: str, among: str | None = None) -> str:
+    keep = f" WHERE startNode(rel) IN {among} AND endNode(rel) IN {among}" if among else ""
+    return f"[rel IN {rels}{keep} | {{source: startNode(rel).id, target: endNode(rel).id, kind: rel.kind}}]"
 
 
 def links(c: Compiler, person_id: str, depth: int, selections: Sequence[Selection]) -> Statement:
-    """R16: the neighbourhood reached through visible persons only; hidden ones cut paths."""
+    """R16: the neighbourhood reached through visible persons only; hidden ones cut paths.
+    At most ``MAX_LINKED`` persons, nearest first, then by id (DECISIONS 6)."""
     if not 1 <= depth <= 3:
         raise GatewayError(Code.BAD_USER_INPUT, f"depth must be between 1 and 3, got {depth}")
-    hop = policy.link_step(c.caller, "x")
+    x = Var("x")
+    hop = view.link_step(c.caller, x)
+    s = Var("s")
+    steps = f"(()-[r:ASSOCIATE_OF]-({x}:Person) WHERE {hop}){{1,{depth}}}"
+    # The order of persons reads their ids through the view, like every order.
+    by_id = c.field("Person", "id", Var("o"))
+    others = c.parameter(MAX_LINKED - 1)  # besides the start
     return c.statement(
-        f"MATCH (s:Person {{id: {c.param(person_id)}}}) WHERE {c.visible('Person', 's')} "
-        f"CALL (s) {{ OPTIONAL MATCH (s) (()-[r:ASSOCIATE_OF]-(x:Person) WHERE {hop}){{1,{depth}}} (o) "
-        "UNWIND (CASE WHEN r IS NULL THEN [null] ELSE r END) AS rel "
-        "RETURN collect(DISTINCT o) AS others, collect(DISTINCT rel) AS rels } "
-        "UNWIND [s] + [o IN others WHERE o <> s] AS v "
-        f"WITH rels, collect({c.projection('Person', 'v', sub(selections, 'nodes'))}) AS nodes "
-        "RETURN {nodes: nodes, edges: [rel IN rels | {source: startNode(rel).id, "
-        "target: endNode(rel).id, kind: rel.kind}]} AS row"
+        f"MATCH ({s}:Person {{id: {c.parameter(person_id)}}}) WHERE {c.visible('Person', s)} "
+        f"CALL ({s}) {{ OPTIONAL MATCH q = ({s}) {steps} (o) "
+        f"WITH {s}, o, min(length(q)) AS d WHERE o IS NOT NULL AND o <> {s} "
+        f"WITH o, d ORDER BY d, {by_id} LIMIT {others} + 1 "
+        "RETURN collect(o) AS others } "
+        f"WITH {s}, [{s}] + others[..{others}] AS kept, size(others) > {others} AS truncated "
+        f"CALL ({s}) {{ OPTIONAL MATCH q = ({s}) {steps} (o) "
+        "UNWIND (CASE WHEN q IS NULL THEN [] ELSE relationships(q) END) AS rel "
+        "RETURN collect(DISTINCT rel) AS rels } "
+        "UNWIND kept AS v "
+        f"WITH kept, truncated, rels, collect({c.projection('Person', 'v', sub(selections, 'nodes'))}) AS nodes "
+        f"RETURN {{nodes: nodes, truncated: truncated, edges: {_edges('rels', 'kept')}}} AS row"
     )
 
 
@@ -402,15 +509,15 @@ def path(c: Compiler, source: str, target: str, max_depth: int, selections: Sequ
     """R16: the shortest path whose every person the caller may see, or nothing."""
     if not 1 <= max_depth <= 6:
         raise GatewayError(Code.BAD_USER_INPUT, f"maxDepth must be between 1 and 6, got {max_depth}")
-    hop = policy.link_step(c.caller, "x")
+    x = Var("x")
+    hop = view.link_step(c.caller, x)
     return c.statement(
-        f"MATCH (a:Person {{id: {c.param(source)}}}) WHERE {c.visible('Person', 'a')} "
-        f"MATCH (b:Person {{id: {c.param(target)}}}) WHERE {c.visible('Person', 'b')} "
-        f"MATCH p = SHORTEST 1 (a) (()-[r:ASSOCIATE_OF]-(x:Person) WHERE {hop}){{1,{max_depth}}} (b) "
+        f"MATCH (a:Person {{id: {c.parameter(source)}}}) WHERE {c.visible('Person', 'a')} "
+        f"MATCH (b:Person {{id: {c.parameter(target)}}}) WHERE {c.visible('Person', 'b')} "
+        f"MATCH p = SHORTEST 1 (a) (()-[r:ASSOCIATE_OF]-({x}:Person) WHERE {hop}){{1,{max_depth}}} (b) "
         "UNWIND nodes(p) AS v "
         f"WITH p, collect({c.projection('Person', 'v', sub(selections, 'nodes'))}) AS nodes "
-        "RETURN {length: length(p), nodes: nodes, edges: [rel IN relationships(p) | "
-        "{source: startNode(rel).id, target: endNode(rel).id, kind: rel.kind}]} AS row"
+        f"RETURN {{length: length(p), nodes: nodes, edges: {_edges('relationships(p)')}}} AS row"
     )
 
 

@@ -1,5 +1,6 @@
 """The GraphQL schema's root fields: each compiles its selection into one statement, runs it
-once, and hands the rows to the types. Access decisions come from ``gateway.policy``."""
+once, and hands the rows to the types. Access decisions come from ``gateway.rules``: rows
+from ``policy``, fields from ``view``."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def _compiler(info: Info) -> Compiler:
 
 
 def _selections(info: Info) -> list[Any]:
-    return list(info.selected_fields[0].selections)
+    """The root field's sub-selections: every selection of its response key, merged, as
+    GraphQL's field collection says (``{ a: f { x } a: f { y } }`` is one field asking x, y)."""
+    return [s for selected in info.selected_fields for s in selected.selections]
 
 
 async def _fetch(info: Info, statement: Statement, personal: bool = True) -> list[dict[str, Any]]:
@@ -75,11 +78,12 @@ async def _page(info: Info, statement: Statement, pg: Page) -> Any:
 
 
 async def _list(
-    info: Info, build: Callable[..., Statement], flt: Any, sort: str, first: int, after: str | None
+    info: Info, build: Callable[..., Statement], flt: Any, sort: Any, first: int, after: str | None
 ) -> Any:
     """A filtered, sorted page of one kind of record."""
     pg = compiler.page(first, after)
-    return await _page(info, build(_compiler(info), flt, sort, pg, _selections(info)), pg)
+    key = sort.value if sort is not None else None  # omitted: the compiler's default order
+    return await _page(info, build(_compiler(info), flt, key, pg, _selections(info)), pg)
 
 
 @strawberry.type
@@ -100,14 +104,7 @@ class Query:
 
     @strawberry.field(description="Every member country.")
     async def countries(self, info: Info) -> list[t.Country]:
-        c = _compiler(info)
-        rows = await _fetch(
-            info,
-            c.statement(
-                f"MATCH (v:Country) RETURN {c.projection('Country', 'v', _selections(info))} AS row ORDER BY v.code"
-            ),
-            personal=False,
-        )
+        rows = await _fetch(info, _compiler(info).every("Country", _selections(info)), personal=False)
         return [r["row"] for r in rows]
 
     @strawberry.field
@@ -125,9 +122,9 @@ class Query:
     @strawberry.field
     async def persons(
         self, info: Info, filter: t.PersonFilter | None = None,
-        sort: t.PersonSort = t.PersonSort.FAMILY_NAME_ASC, first: int = 20, after: str | None = None,
+        sort: t.PersonSort | None = None, first: int = 20, after: str | None = None,
     ) -> t.PersonConnection:  # type: ignore[valid-type]  # fmt: skip
-        return await _list(info, compiler.persons, filter, sort.value, first, after)  # type: ignore[no-any-return]
+        return await _list(info, compiler.persons, filter, sort, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def notice(self, info: Info, id: strawberry.ID) -> t.Notice | None:
@@ -136,9 +133,9 @@ class Query:
     @strawberry.field
     async def notices(
         self, info: Info, filter: t.NoticeFilter | None = None,
-        sort: t.NoticeSort = t.NoticeSort.REQUESTED_AT_DESC, first: int = 20, after: str | None = None,
+        sort: t.NoticeSort | None = None, first: int = 20, after: str | None = None,
     ) -> t.NoticeConnection:  # type: ignore[valid-type]  # fmt: skip
-        return await _list(info, compiler.notices, filter, sort.value, first, after)  # type: ignore[no-any-return]
+        return await _list(info, compiler.notices, filter, sort, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def diffusion(self, info: Info, id: strawberry.ID) -> t.Diffusion | None:
@@ -147,9 +144,9 @@ class Query:
     @strawberry.field
     async def diffusions(
         self, info: Info, filter: t.DiffusionFilter | None = None,
-        sort: t.DiffusionSort = t.DiffusionSort.SENT_AT_DESC, first: int = 20, after: str | None = None,
+        sort: t.DiffusionSort | None = None, first: int = 20, after: str | None = None,
     ) -> t.DiffusionConnection:  # type: ignore[valid-type]  # fmt: skip
-        return await _list(info, compiler.diffusions, filter, sort.value, first, after)  # type: ignore[no-any-return]
+        return await _list(info, compiler.diffusions, filter, sort, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def asylum_application(self, info: Info, id: strawberry.ID) -> t.AsylumApplication | None:
@@ -158,10 +155,10 @@ class Query:
     @strawberry.field
     async def asylum_applications(
         self, info: Info, filter: t.AsylumApplicationFilter | None = None,
-        sort: t.AsylumApplicationSort = t.AsylumApplicationSort.LODGED_AT_DESC, first: int = 20,
+        sort: t.AsylumApplicationSort | None = None, first: int = 20,
         after: str | None = None,
     ) -> t.AsylumApplicationConnection:  # type: ignore[valid-type]  # fmt: skip
-        return await _list(info, compiler.applications, filter, sort.value, first, after)  # type: ignore[no-any-return]
+        return await _list(info, compiler.applications, filter, sort, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Hit or no-hit against what the caller's country may see (R11).")
     async def screen(self, info: Info, input: t.ScreeningInput) -> t.ScreeningResult:
@@ -180,6 +177,8 @@ class Query:
     @strawberry.field(description="The visible neighbourhood of a person (R16), depth 1 to 3.")
     async def links(self, info: Info, person_id: strawberry.ID, depth: int = 1) -> t.LinkGraph | None:
         rows = await _fetch(info, compiler.links(_compiler(info), str(person_id), depth, _selections(info)))
+        if not rows:
+            await _context(info).answer_absent()  # R17: as slow as a hidden person's
         return _returned(info, rows[0]["row"]) if rows else None
 
     @strawberry.field(description="The shortest path through visible persons only (R16), or null.")
@@ -190,6 +189,8 @@ class Query:
             _compiler(info), str(from_person_id), str(to_person_id), max_depth, _selections(info)
         )
         rows = await _fetch(info, statement)
+        if not rows:
+            await _context(info).answer_absent()  # R17: no path, hidden or absent, answers alike
         return _returned(info, rows[0]["row"]) if rows else None
 
     @strawberry.field(description="The caller's own published notices in their review window (R14).")

@@ -3,8 +3,10 @@
 Every object field reads its value from the row that the compiled Cypher statement
 returned, by its response key (so aliases work). Each field's metadata tells the compiler
 where its value lives in the graph: a property (``prop``), a Cypher expression (``expr``),
-or a relationship to another type (``relation``). Which rows and fields a caller sees is
-not decided here but in ``gateway.policy``.
+a value the field view computes (``computed``) or a relationship to another type
+(``relation``). Which rows a caller sees is decided in ``gateway.rules.policy``, which
+fields it reads and through which expression in ``gateway.rules.view``: a field added here
+is hidden from every caller until the view lists it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from gateway.cypher.pieces import Comparison, Pattern, into, out, pattern
 from graph_schema.model import (
     AgencyKind,
     AgencySubtype,
@@ -42,19 +45,50 @@ class Prop:
 
 
 @dataclass(frozen=True)
-class Expr:
-    template: str  # Cypher with {v} for the node
+class Computed:
+    """A value the field view computes (``gateway.rules.view``), not a stored property."""
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """An order by a GraphQL field name of the sorted type, read through the field view;
+    ``fallback`` is used when the caller may not read ``field`` (default and nested orders
+    only: a sort the caller asks for by a field it may not read is refused)."""
+
+    field: str
+    descending: bool = False
+    fallback: SortKey | None = None
 
 
 @dataclass(frozen=True)
 class Relation:
-    pattern: str  # Cypher pattern with {v} (this node) and {t} (the target)
-    target: str  # the target's label, which is also its GraphQL type name
+    pattern: Pattern  # from this node to the target, whose label is the target's type name
     many: bool = True
-    order: str = "{t}.id"
+    order: tuple[SortKey, ...] = ()  # then the target type's key, always
+
+    @property
+    def target(self) -> str:
+        return self.pattern.target
+
+
+@dataclass(frozen=True)
+class On:
+    """What a filter input compares: a GraphQL field name of the filtered type, or
+    ``relation.field`` for "some related record the caller sees has this value"."""
+
+    field: str
+    op: Comparison = "="
+    country: bool = False  # the value is a country code, checked as one
+    also: str | None = None  # a boolean field that matches as well (diffusions to all members)
+
+
+@dataclass(frozen=True)
+class NameSearch:
+    """A tolerant search over the name fields the caller may read."""
 
 
 GRAPH = "graph"
+FILTER = "filter"
 
 
 def _from_row(root: Any, info: Info) -> Any:
@@ -67,23 +101,30 @@ def prop(name: str | None = None, description: str | None = None) -> Any:
     return strawberry.field(resolver=_from_row, metadata={GRAPH: Prop(name)}, description=description)
 
 
-def expr(template: str, description: str | None = None) -> Any:
-    return strawberry.field(resolver=_from_row, metadata={GRAPH: Expr(template)}, description=description)
+def computed(description: str | None = None) -> Any:
+    return strawberry.field(resolver=_from_row, metadata={GRAPH: Computed()}, description=description)
 
 
 def relation(
-    pattern: str, target: str, many: bool = True, order: str = "{t}.id", description: str | None = None
+    path: Pattern, many: bool = True, order: tuple[SortKey, ...] = (), description: str | None = None
 ) -> Any:
     return strawberry.field(
-        resolver=_from_row,
-        metadata={GRAPH: Relation(pattern, target, many, order)},
-        description=description,
+        resolver=_from_row, metadata={GRAPH: Relation(path, many, order)}, description=description
     )
+
+
+def on(field: str, op: Comparison = "=", country: bool = False, also: str | None = None) -> Any:
+    return strawberry.field(default=strawberry.UNSET, metadata={FILTER: On(field, op, country, also)})
 
 
 def row_field() -> Any:
     """A field of a result wrapper (connection, link graph) that the compiler fills directly."""
     return strawberry.field(resolver=_from_row)
+
+
+# Default and nested orders (DECISIONS 3): only by fields the caller reads.
+NOTICE_ORDER = SortKey("requestedAt", True, fallback=SortKey("publishedAt", True))
+DIFFUSION_ORDER = SortKey("sentAt", True)
 
 
 # --- Enums ----------------------------------------------------------------------------
@@ -120,8 +161,8 @@ class Country:
     code: str = prop(description="ISO 3166-1 alpha-2")
     name: str = prop()
     region: str | None = prop()
-    ncb: Agency | None = relation("({v})<-[:OF_COUNTRY]-({t}:Agency {{kind: 'NCB'}})", "Agency", many=False)
-    agencies: list[Agency] = relation("({v})<-[:OF_COUNTRY]-({t}:Agency)", "Agency")
+    ncb: Agency | None = relation(pattern(into("OF_COUNTRY", "Agency"), where=[("kind", "NCB")]), many=False)
+    agencies: list[Agency] = relation(pattern(into("OF_COUNTRY", "Agency")))
 
 
 @strawberry.type(description="An NCB, a national or international entity, the GS or the CCF.")
@@ -131,12 +172,11 @@ class Agency:
     kind: AgencyKind = prop()
     subtype: AgencySubtype | None = prop()
     active: bool = prop()
-    scopes: list[str] | None = expr(
-        "head(COLLECT { MATCH ({v})-[r:AUTHORIZED_BY]->(:Agency) RETURN r.scopes })",
-        description="What the agency's NCB authorised it to do (national entities).",
+    scopes: list[str] | None = computed(
+        description="What the agency's NCB authorised it to do (national entities)."
     )
-    country: Country | None = relation("({v})-[:OF_COUNTRY]->({t}:Country)", "Country", many=False)
-    authorized_by: Agency | None = relation("({v})-[:AUTHORIZED_BY]->({t}:Agency)", "Agency", many=False)
+    country: Country | None = relation(pattern(out("OF_COUNTRY", "Country")), many=False)
+    authorized_by: Agency | None = relation(pattern(out("AUTHORIZED_BY", "Agency")), many=False)
 
 
 # --- Personal data ----------------------------------------------------------------------
@@ -155,22 +195,16 @@ class Person:
     sex: str | None = prop()
     fingerprint_ref: str | None = prop(description="Biometric reference: NCBs, GS and CCF only.")
     dna_ref: str | None = prop(description="Biometric reference: NCBs, GS and CCF only.")
-    nationalities: list[Country] = relation(
-        "({v})-[:NATIONAL_OF]->({t}:Country)", "Country", order="{t}.code"
+    nationalities: list[Country] = relation(pattern(out("NATIONAL_OF", "Country")))
+    recorded_by: Agency | None = relation(
+        pattern(out("RECORDED_BY", "Agency")),
+        many=False,
+        description="The recording agency: GS, CCF and the agency's own country only; else null.",
     )
-    recorded_by: Agency | None = relation("({v})-[:RECORDED_BY]->({t}:Agency)", "Agency", many=False)
-    travel_documents: list[TravelDocument] = relation(
-        "({v})-[:HOLDS]->({t}:TravelDocument)", "TravelDocument", order="{t}.number"
-    )
-    notices: list[Notice] = relation(
-        "({v})<-[:CONCERNS]-({t}:Notice)", "Notice", order="{t}.requestedAt DESC, {t}.id"
-    )
-    diffusions: list[Diffusion] = relation(
-        "({v})<-[:CONCERNS]-({t}:Diffusion)", "Diffusion", order="{t}.sentAt DESC, {t}.id"
-    )
-    asylum_applications: list[AsylumApplication] = relation(
-        "({v})-[:APPLIED_FOR]->({t}:AsylumApplication)", "AsylumApplication"
-    )
+    travel_documents: list[TravelDocument] = relation(pattern(out("HOLDS", "TravelDocument")))
+    notices: list[Notice] = relation(pattern(into("CONCERNS", "Notice")), order=(NOTICE_ORDER,))
+    diffusions: list[Diffusion] = relation(pattern(into("CONCERNS", "Diffusion")), order=(DIFFUSION_ORDER,))
+    asylum_applications: list[AsylumApplication] = relation(pattern(out("APPLIED_FOR", "AsylumApplication")))
 
 
 @strawberry.type(description="A passport, identity card or travel document.")
@@ -179,8 +213,8 @@ class TravelDocument:
     type: DocumentType = prop()
     status: DocumentStatus = prop()
     issuing_country_code: str = prop("issuingCountry")
-    issuing_country: Country | None = relation("({v})-[:ISSUED_BY]->({t}:Country)", "Country", many=False)
-    holder: Person | None = relation("({v})<-[:HOLDS]-({t}:Person)", "Person", many=False)
+    issuing_country: Country | None = relation(pattern(out("ISSUED_BY", "Country")), many=False)
+    holder: Person | None = relation(pattern(into("HOLDS", "Person")), many=False)
 
 
 @strawberry.type(description="A notice (R3-R5, R8, R13, R14).")
@@ -202,10 +236,10 @@ class Notice:
     review_flag: bool | None = prop(description="Flagged for GS review (R8); GS and CCF only.")
     source_country_code: str | None = prop("sourceCountry")
     source_country: Country | None = relation(
-        "({v})-[:REQUESTED_BY]->(:Agency)-[:OF_COUNTRY]->({t}:Country)", "Country", many=False
+        pattern(out("REQUESTED_BY", "Agency"), out("OF_COUNTRY", "Country")), many=False
     )
-    requested_by: Agency | None = relation("({v})-[:REQUESTED_BY]->({t}:Agency)", "Agency", many=False)
-    subject: Person | None = relation("({v})-[:CONCERNS]->({t}:Person)", "Person", many=False)
+    requested_by: Agency | None = relation(pattern(out("REQUESTED_BY", "Agency")), many=False)
+    subject: Person | None = relation(pattern(out("CONCERNS", "Person")), many=False)
 
 
 @strawberry.type(description="A diffusion: a request sent directly to chosen countries (R6).")
@@ -216,16 +250,16 @@ class Diffusion:
     status_reason: str | None = prop()
     sent_at: datetime.datetime | None = prop()
     to_all_members: bool = prop()
-    subject_to_review: bool = prop("reviewed", description="Until the GS has reviewed it (R6).")
+    subject_to_review: bool = computed(description="Until the GS has reviewed it (R6).")
     allow_countries: list[str] | None = prop()
     deny_countries: list[str] | None = prop()
     blocked: bool | None = prop()
     block_reason: str | None = prop()
     review_flag: bool | None = prop()
     source_country_code: str | None = prop("sourceCountry")
-    sent_by: Agency | None = relation("({v})-[:SENT_BY]->({t}:Agency)", "Agency", many=False)
-    recipients: list[Country] = relation("({v})-[:SENT_TO]->({t}:Country)", "Country", order="{t}.code")
-    subject: Person | None = relation("({v})-[:CONCERNS]->({t}:Person)", "Person", many=False)
+    sent_by: Agency | None = relation(pattern(out("SENT_BY", "Agency")), many=False)
+    recipients: list[Country] = relation(pattern(out("SENT_TO", "Country")))
+    subject: Person | None = relation(pattern(out("CONCERNS", "Person")), many=False)
 
 
 @strawberry.type(description="An asylum application: confidential (R7).")
@@ -240,14 +274,12 @@ class AsylumApplication:
     screening_refs: list[str] | None = prop()
     receiving_country_code: str = prop("receivingCountry")
     feared_persecution_country_code: str = prop("fearedCountry")
-    applicant: Person | None = relation("({v})<-[:APPLIED_FOR]-({t}:Person)", "Person", many=False)
-    receiving_country: Country | None = relation("({v})-[:LODGED_IN]->({t}:Country)", "Country", many=False)
+    applicant: Person | None = relation(pattern(into("APPLIED_FOR", "Person")), many=False)
+    receiving_country: Country | None = relation(pattern(out("LODGED_IN", "Country")), many=False)
     feared_persecution_country: Country | None = relation(
-        "({v})-[:FEARS_PERSECUTION_IN]->({t}:Country)", "Country", many=False
+        pattern(out("FEARS_PERSECUTION_IN", "Country")), many=False
     )
-    notifications: list[StatusNotification] = relation(
-        "({v})<-[:REPORTS]-({t}:StatusNotification)", "StatusNotification"
-    )
+    notifications: list[StatusNotification] = relation(pattern(into("REPORTS", "StatusNotification")))
 
 
 @strawberry.type(description="The confidential report of an asylum decision (R9): GS and CCF only.")
@@ -260,9 +292,7 @@ class StatusNotification:
     receiving_country_code: str = prop("receivingCountry")
     feared_persecution_country_code: str = prop("fearedCountry")
     denied_on_criminal_grounds: bool | None = prop()
-    application: AsylumApplication | None = relation(
-        "({v})-[:REPORTS]->({t}:AsylumApplication)", "AsylumApplication", many=False
-    )
+    application: AsylumApplication | None = relation(pattern(out("REPORTS", "AsylumApplication")), many=False)
 
 
 @strawberry.type(description="One audit record (R15): GS and CCF only.")
@@ -320,10 +350,16 @@ class Link:
     kind: str | None = row_field()
 
 
-@strawberry.type(description="The visible neighbourhood of a person, for graph views.")
+@strawberry.type(
+    description=(
+        "The visible neighbourhood of a person, for graph views: at most 200 persons, nearest first; "
+        "truncated when more were reachable."
+    )
+)
 class LinkGraph:
     nodes: list[Person] = row_field()
     edges: list[Link] = row_field()
+    truncated: bool = row_field()
 
 
 @strawberry.type(description="The shortest visible path between two persons.")
@@ -362,49 +398,52 @@ class Me:
 
 
 # --- Inputs -----------------------------------------------------------------------------
+# Filters and sorts name GraphQL fields of the type they filter (``on``, ``SortKey``): the
+# compiler reads each through the field view, so they compare the value the caller is shown
+# and refuse a field the caller may not read (DECISIONS 2).
 
 
 @strawberry.input
 class PersonFilter:
-    name: str | None = strawberry.UNSET
-    nationality: str | None = strawberry.UNSET
-    born_after: datetime.date | None = strawberry.UNSET
-    born_before: datetime.date | None = strawberry.UNSET
-    has_notice_type: NoticeType | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, metadata={FILTER: NameSearch()})
+    nationality: str | None = on("nationalities.code", country=True)
+    born_after: datetime.date | None = on("dateOfBirth", ">=")
+    born_before: datetime.date | None = on("dateOfBirth", "<=")
+    has_notice_type: NoticeType | None = on("notices.type")
 
 
 @strawberry.input
 class NoticeFilter:
-    type: NoticeType | None = strawberry.UNSET
-    status: NoticeStatus | None = strawberry.UNSET
-    source_country: str | None = strawberry.UNSET
-    subject_id: strawberry.ID | None = strawberry.UNSET
+    type: NoticeType | None = on("type")
+    status: NoticeStatus | None = on("status")
+    source_country: str | None = on("sourceCountryCode", country=True)
+    subject_id: strawberry.ID | None = on("subject.id")
 
 
 @strawberry.input
 class DiffusionFilter:
-    sender_country: str | None = strawberry.UNSET
-    recipient_country: str | None = strawberry.UNSET
-    reviewed: bool | None = strawberry.UNSET
+    sender_country: str | None = on("sourceCountryCode", country=True)
+    recipient_country: str | None = on("recipients.code", country=True, also="toAllMembers")
+    subject_to_review: bool | None = on("subjectToReview")
 
 
 @strawberry.input
 class AsylumApplicationFilter:
-    status: ApplicationStatus | None = strawberry.UNSET
-    receiving_country: str | None = strawberry.UNSET
+    status: ApplicationStatus | None = on("status")
+    receiving_country: str | None = on("receivingCountryCode", country=True)
 
 
 @strawberry.input
 class StatusNotificationFilter:
-    outcome: ApplicationStatus | None = strawberry.UNSET
-    receiving_country: str | None = strawberry.UNSET
+    outcome: ApplicationStatus | None = on("outcome")
+    receiving_country: str | None = on("receivingCountryCode", country=True)
 
 
 @strawberry.input
 class AccessEventFilter:
-    agency_id: str | None = strawberry.UNSET
-    user_id: str | None = strawberry.UNSET
-    operation: str | None = strawberry.UNSET
+    agency_id: str | None = on("agencyId")
+    user_id: str | None = on("userId")
+    operation: str | None = on("operation")
 
 
 @strawberry.input
@@ -418,26 +457,26 @@ class ScreeningInput:
 
 @strawberry.enum
 class PersonSort(Enum):
-    FAMILY_NAME_ASC = "{v}.familyName ASC"
-    FAMILY_NAME_DESC = "{v}.familyName DESC"
-    DATE_OF_BIRTH_ASC = "{v}.dateOfBirth ASC"
-    DATE_OF_BIRTH_DESC = "{v}.dateOfBirth DESC"
+    FAMILY_NAME_ASC = SortKey("familyName")
+    FAMILY_NAME_DESC = SortKey("familyName", True)
+    DATE_OF_BIRTH_ASC = SortKey("dateOfBirth")
+    DATE_OF_BIRTH_DESC = SortKey("dateOfBirth", True)
 
 
-@strawberry.enum
+@strawberry.enum(description="Omitted: requestedAt descending when the caller reads it, else publishedAt.")
 class NoticeSort(Enum):
-    REQUESTED_AT_DESC = "{v}.requestedAt DESC"
-    REQUESTED_AT_ASC = "{v}.requestedAt ASC"
-    PUBLISHED_AT_DESC = "{v}.publishedAt DESC"
+    REQUESTED_AT_DESC = SortKey("requestedAt", True)
+    REQUESTED_AT_ASC = SortKey("requestedAt")
+    PUBLISHED_AT_DESC = SortKey("publishedAt", True)
 
 
 @strawberry.enum
 class DiffusionSort(Enum):
-    SENT_AT_DESC = "{v}.sentAt DESC"
-    SENT_AT_ASC = "{v}.sentAt ASC"
+    SENT_AT_DESC = SortKey("sentAt", True)
+    SENT_AT_ASC = SortKey("sentAt")
 
 
 @strawberry.enum
 class AsylumApplicationSort(Enum):
-    LODGED_AT_DESC = "{v}.lodgedAt DESC"
-    LODGED_AT_ASC = "{v}.lodgedAt ASC"
+    LODGED_AT_DESC = SortKey("lodgedAt", True)
+    LODGED_AT_ASC = SortKey("lodgedAt")

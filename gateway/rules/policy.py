@@ -1,7 +1,9 @@
-"""Who may see what: the access rules of domain.md as data and Cypher predicates.
+"""Who may see which rows, and who may write what: the access rules of domain.md as
+Cypher predicates and permission checks. Which fields of a visible row a caller reads,
+and through which expression, is ``gateway.rules.view``.
 
-Everything the gateway decides about visibility lives here; the compiler only splices
-these fragments into the statement it builds. Each predicate is written for one kind of
+Everything the gateway decides about visibility lives under ``gateway.rules``; the compiler
+only splices these predicates into the statement it builds. Each predicate is written for one kind of
 caller (the caller is known when the statement is compiled), with the caller's country as
 the parameter ``$country``, so that each caller kind gets a plan of its own and no
 predicate depends on a runtime ``OR`` over caller kinds.
@@ -17,8 +19,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.cypher.pieces import FALSE, TRUE, Pred, Var, all_of, any_of
 from gateway.rules.caller import Caller
-from graph_schema.model import GENERIC_BLOCK_REASON, AgencyKind, Scope
+from graph_schema.model import AgencyKind, Scope
+
+V = Var | str  # the node variable a predicate is about
 
 # --- Who the caller is, in the terms of the rules ---------------------------------------
 
@@ -75,118 +80,120 @@ def parameters(c: Caller) -> dict[str, Any]:
 
 # --- Visibility of each kind of node, as a Cypher predicate over the variable v ---------
 
-FALSE = "false"
-TRUE = "true"
 
-
-def _restrictions(v: str) -> str:
+def _restrictions(v: V) -> Pred:
     """R4: an allow list admits only its countries; a deny list shuts its countries out."""
-    return (
+    return Pred(
         f"(size(coalesce({v}.allowCountries, [])) = 0 OR $country IN {v}.allowCountries) "
         f"AND NOT $country IN coalesce({v}.denyCountries, [])"
     )
 
 
-def _live_notice(v: str) -> str:
+def _live_notice(v: V) -> Pred:
     """R5/R8/R14: published, not blocked, not past its expiry at the time of reading."""
-    return (
+    return Pred(
         f"{v}.status = 'PUBLISHED' AND NOT coalesce({v}.blocked, false) "
         f"AND ({v}.expiresAt IS NULL OR {v}.expiresAt > datetime())"
     )
 
 
-def notice_visible(c: Caller, v: str) -> str:
+def _own(v: V) -> Pred:
+    return Pred(f"{v}.sourceCountry = $country")
+
+
+def notice_visible(c: Caller, v: V) -> Pred:
     if oversight(c):
         return TRUE
     # R4 with R13: callers without a country (the public, international entities) could
     # be anyone on a deny list, so a notice restricted in any way is not for them.
-    unrestricted = f"size(coalesce({v}.allowCountries, [])) = 0 AND size(coalesce({v}.denyCountries, [])) = 0"
+    unrestricted = Pred(
+        f"size(coalesce({v}.allowCountries, [])) = 0 AND size(coalesce({v}.denyCountries, [])) = 0"
+    )
     if c.is_public:  # R13
-        return f"({_live_notice(v)} AND {unrestricted} AND ({v}.publicExtract OR {v}.type = 'UN_SPECIAL'))"
+        return all_of(_live_notice(v), unrestricted, Pred(f"({v}.publicExtract OR {v}.type = 'UN_SPECIAL')"))
     if c.kind == AgencyKind.INTERNATIONAL_ENTITY:
-        return f"({_live_notice(v)} AND {unrestricted})"
+        return all_of(_live_notice(v), unrestricted)
     if reads_as_member(c):  # R3 the source sees its own; R4, R5, R8 for the others
-        return f"({v}.sourceCountry = $country OR ({_live_notice(v)} AND {_restrictions(v)}))"
+        return any_of(_own(v), all_of(_live_notice(v), _restrictions(v)))
     return FALSE
 
 
-def diffusion_visible(c: Caller, v: str) -> str:
+def _active_diffusion(v: V) -> Pred:
+    return Pred(f"NOT coalesce({v}.blocked, false) AND coalesce({v}.status, 'ACTIVE') = 'ACTIVE'")
+
+
+def diffusion_visible(c: Caller, v: V) -> Pred:
     if oversight(c):
         return TRUE
     if reads_as_member(c):  # R6, R4, R8; never public, never international here
-        return (
-            f"({v}.sourceCountry = $country OR (NOT coalesce({v}.blocked, false) "
-            f"AND coalesce({v}.status, 'ACTIVE') = 'ACTIVE' "
-            f"AND ({v}.toAllMembers OR EXISTS {{ ({v})-[:SENT_TO]->(:Country {{code: $country}}) }}) "
-            f"AND {_restrictions(v)}))"
-        )
+        received = Pred(f"({v}.toAllMembers OR EXISTS {{ ({v})-[:SENT_TO]->(:Country {{code: $country}}) }})")
+        return any_of(_own(v), all_of(_active_diffusion(v), received, _restrictions(v)))
     return FALSE
 
 
-def application_visible(c: Caller, v: str) -> str:
+def application_visible(c: Caller, v: V) -> Pred:
     if oversight(c):
         return TRUE
     if reads_asylum(c):  # R7: the receiving country only; never the feared country
-        return f"{v}.receivingCountry = $country"
+        return Pred(f"{v}.receivingCountry = $country")
     return FALSE
 
 
 def screening_notice(c: Caller, v: str) -> str:
     """R11: a screening hits live notices only, within the source's restrictions (which
-    never shut out the source itself)."""
+    never shut out the source itself). Text, for the screening statements."""
     if oversight(c):
         return f"({_live_notice(v)})"
-    return f"({_live_notice(v)} AND ({v}.sourceCountry = $country OR {_restrictions(v)}))"
+    return str(all_of(_live_notice(v), any_of(_own(v), _restrictions(v))))
 
 
 def screening_diffusion(c: Caller, v: str) -> str:
     """R11: a screening hits the diffusions the country receives or sent, unless blocked."""
-    active = f"NOT coalesce({v}.blocked, false) AND coalesce({v}.status, 'ACTIVE') = 'ACTIVE'"
     if oversight(c):
-        return f"({active})"
-    return f"({active} AND {diffusion_visible(c, v)})"
+        return f"({_active_diffusion(v)})"
+    return str(all_of(_active_diffusion(v), diffusion_visible(c, v)))
 
 
-def notification_visible(c: Caller, v: str) -> str:
+def notification_visible(c: Caller, v: V) -> Pred:
     return TRUE if oversight(c) else FALSE  # R9
 
 
-def person_visible(c: Caller, v: str) -> str:
+def person_visible(c: Caller, v: V) -> Pred:
     """R18: recorded by the caller's country, or concerned by something the caller sees."""
     if oversight(c):
         return TRUE
     ways = []
     if reads_as_member(c):
         ways.append(
-            f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(:Country {{code: $country}}) }}"
+            Pred(f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(:Country {{code: $country}}) }}")
         )
     elif c.kind == AgencyKind.NATIONAL_ENTITY:  # an agency always sees the records it created
-        ways.append(f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency {{id: $agency}}) }}")
+        ways.append(Pred(f"EXISTS {{ ({v})-[:RECORDED_BY]->(:Agency {{id: $agency}}) }}"))
     x = f"{v}_via"  # a name of its own, so predicates nest without capturing variables
-    for pattern, visible in (
+    for pattern, rule in (
         (f"({x}:Notice)-[:CONCERNS]->({v})", notice_visible),
         (f"({x}:Diffusion)-[:CONCERNS]->({v})", diffusion_visible),
         (f"({v})-[:APPLIED_FOR]->({x}:AsylumApplication)", application_visible),
     ):
-        predicate = visible(c, x)
-        if predicate != FALSE:
-            ways.append(f"EXISTS {{ MATCH {pattern} WHERE {predicate} }}")
-    return "(" + " OR ".join(ways) + ")" if ways else FALSE
+        predicate = rule(c, x)
+        if not predicate.is_false:
+            ways.append(Pred(f"EXISTS {{ MATCH {pattern} WHERE {predicate} }}"))
+    return any_of(*ways)
 
 
-def document_visible(c: Caller, v: str) -> str:
+def document_visible(c: Caller, v: V) -> Pred:
     """R18 with R13: travel documents go with their holder, never to the public."""
     if c.is_public:
         return FALSE
     h = f"{v}_holder"
-    return f"EXISTS {{ MATCH ({h}:Person)-[:HOLDS]->({v}) WHERE {person_visible(c, h)} }}"
+    return Pred(f"EXISTS {{ MATCH ({h}:Person)-[:HOLDS]->({v}) WHERE {person_visible(c, h)} }}")
 
 
-def audit_visible(c: Caller, v: str) -> str:
+def audit_visible(c: Caller, v: V) -> Pred:
     return TRUE if reads_audit(c) else FALSE
 
 
-VISIBLE: dict[str, Callable[[Caller, str], str]] = {
+VISIBLE: dict[str, Callable[[Caller, V], Pred]] = {
     "Person": person_visible,
     "Notice": notice_visible,
     "Diffusion": diffusion_visible,
@@ -200,129 +207,33 @@ VISIBLE: dict[str, Callable[[Caller, str], str]] = {
 PERSONAL = frozenset(VISIBLE) - {"AccessEvent"}
 
 
-def visible(c: Caller, label: str, v: str) -> str:
+def visible(c: Caller, label: str, v: V) -> Pred:
     """The predicate for any label; countries and agencies are not personal and open to all."""
     rule = VISIBLE.get(label)
     return rule(c, v) if rule else TRUE
 
 
-def link_step(c: Caller, x: str) -> str:
-    """R16/R18: a path may step to person ``x`` over a link when the caller sees ``x`` (it
-    already sees where the step starts, so it sees both ends); the public sees no links (R13)."""
-    return FALSE if c.is_public else person_visible(c, x)
-
-
-# --- Fields whose value depends on the caller --------------------------------------------
-# Each returns the Cypher expression to project instead of the stored property, or None
-# for the stored property itself.
-
-
-def _blocked_for_source(c: Caller, v: str) -> str:
-    return f"coalesce({v}.blocked, false) AND NOT {str(oversight(c)).lower()}"
-
-
-def _notice_status(c: Caller, v: str) -> str:
-    # R8: the source of a blocked notice sees it cancelled; R14: expiry applies on reading.
-    return (
-        f"CASE WHEN {_blocked_for_source(c, v)} THEN 'CANCELLED' "
-        f"WHEN {v}.status = 'PUBLISHED' AND {v}.expiresAt <= datetime() THEN 'EXPIRED' "
-        f"ELSE {v}.status END"
+def due_for_review(c: Caller, v: V) -> Pred:
+    """R14: the caller's own live notices whose review window has opened (their source)."""
+    if not may_request(c):
+        return FALSE
+    return all_of(
+        _own(v),
+        Pred(f"{v}.status = 'PUBLISHED' AND NOT coalesce({v}.blocked, false)"),
+        Pred(f"{v}.reviewDueAt <= datetime() < {v}.expiresAt"),
     )
 
 
 def notice_status(c: Caller, notice: dict[str, Any]) -> str:
-    """The status a caller is shown, for a notice already loaded: the same rule as
-    ``_notice_status``, so that a write answers a blocked notice's source exactly as it
-    would a cancelled one (R8, R17)."""
+    """The status a caller is shown, for a notice already loaded: the same rule as the
+    view's ``Notice.status``, so that a write answers a blocked notice's source exactly as
+    it would a cancelled one (R8, R17)."""
     if notice.get("blocked") and not oversight(c):
         return "CANCELLED"
     expires = notice.get("expiresAt")
     if notice["status"] == "PUBLISHED" and expires is not None and expires.to_native() <= datetime.now(UTC):
         return "EXPIRED"
     return str(notice["status"])
-
-
-def _diffusion_status(c: Caller, v: str) -> str:
-    # As for notices: the source of a blocked diffusion sees it cancelled (R8); the GS and
-    # the CCF see its real status beside the block.
-    return f"CASE WHEN {_blocked_for_source(c, v)} THEN 'CANCELLED' ELSE coalesce({v}.status, 'ACTIVE') END"
-
-
-def _status_reason(c: Caller, v: str) -> str:
-    # R8: the source learns only the generic reason; the GS and the CCF the real one.
-    if oversight(c):
-        return f"CASE WHEN coalesce({v}.blocked, false) THEN {v}.blockReason ELSE {v}.statusReason END"
-    return f"CASE WHEN coalesce({v}.blocked, false) THEN '{GENERIC_BLOCK_REASON}' ELSE {v}.statusReason END"
-
-
-def _only(allowed: Callable[[Caller], bool]) -> Callable[[Caller, str, str], str | None]:
-    def mask(c: Caller, v: str, prop: str) -> str | None:
-        return None if allowed(c) else "null"
-
-    return mask
-
-
-def _source_or_oversight(c: Caller, v: str, prop: str) -> str | None:
-    if oversight(c):
-        return None
-    return f"CASE WHEN {v}.sourceCountry = $country THEN {v}.{prop} END"
-
-
-_NOT_PUBLIC = _only(lambda c: not c.is_public)
-_OVERSIGHT = _only(oversight)
-
-# (label, field) -> mask(caller, var, property) giving an expression, or None for the property.
-FIELD_RULES: dict[tuple[str, str], Callable[[Caller, str, str], str | None]] = {
-    ("Person", "fingerprintRef"): _only(sees_biometrics),  # R12
-    ("Person", "dnaRef"): _only(sees_biometrics),
-    # R13: the public sees the extract's fields only.
-    **{("Person", f): _NOT_PUBLIC for f in ("aliases", "nameVariants", "nameOriginalScript", "script")},
-    ("Notice", "status"): lambda c, v, p: _notice_status(c, v),
-    ("Notice", "statusReason"): lambda c, v, p: _status_reason(c, v),
-    ("Notice", "allowCountries"): _source_or_oversight,  # R4: the source's own settings
-    ("Notice", "denyCountries"): _source_or_oversight,
-    ("Notice", "blocked"): _OVERSIGHT,  # R8: flags and real reasons for the GS and CCF
-    ("Notice", "blockReason"): _OVERSIGHT,
-    ("Notice", "reviewFlag"): _OVERSIGHT,
-    ("Notice", "reviewDueAt"): _NOT_PUBLIC,
-    ("Notice", "requestedAt"): _NOT_PUBLIC,
-    ("Diffusion", "status"): lambda c, v, p: _diffusion_status(c, v),
-    # R8: a blocked diffusion reads to its source exactly like one the GS cancelled on review.
-    ("Diffusion", "subjectToReview"): lambda c, v, p: (
-        f"NOT coalesce({v}.reviewed, false) AND NOT ({_blocked_for_source(c, v)})"
-    ),
-    ("Diffusion", "statusReason"): lambda c, v, p: _status_reason(c, v),
-    ("Diffusion", "allowCountries"): _source_or_oversight,
-    ("Diffusion", "denyCountries"): _source_or_oversight,
-    ("Diffusion", "blocked"): _OVERSIGHT,
-    ("Diffusion", "blockReason"): _OVERSIGHT,
-    ("Diffusion", "reviewFlag"): _OVERSIGHT,
-}
-
-
-def searchable_names(c: Caller) -> tuple[str, ...] | None:
-    """The name fields a caller's name search may match: only those it may see (R13, R17);
-    None for all of the full-text index."""
-    return ("familyName", "givenNames") if c.is_public else None
-
-
-def relation_condition(c: Caller, label: str, field: str, t: str) -> str:
-    """An extra predicate on a relationship's target, for links that say more than their
-    target: who recorded a person tells whether an asylum authority did (R7)."""
-    if (label, field) != ("Person", "recordedBy") or oversight(c):
-        return TRUE
-    if reads_asylum(c):
-        return (
-            f"(coalesce({t}.subtype, '') <> 'ASYLUM' "
-            f"OR EXISTS {{ ({t})-[:OF_COUNTRY]->(:Country {{code: $country}}) }})"
-        )
-    return f"coalesce({t}.subtype, '') <> 'ASYLUM'"
-
-
-def field_expression(c: Caller, label: str, field: str, v: str, prop: str) -> str:
-    rule = FIELD_RULES.get((label, field))
-    expression = rule(c, v, prop) if rule else None
-    return expression if expression is not None else f"{v}.{prop}"
 
 
 # --- Who may write what (R3, R7-R10, R14) ------------------------------------------------
