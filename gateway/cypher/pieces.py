@@ -96,7 +96,7 @@ def all_of(*preds: Pred) -> Pred:
         return FALSE
     if not parts:
         return TRUE
-    return parts[0] if len(parts) == 1 else Pred("(" + " AND ".join(p.text for p in parts) + ")")
+    return parts[0] if len(parts) == 1 else Pred("(" + " AND ".join(f"({p})" for p in parts) + ")")
 
 
 def any_of(*preds: Pred) -> Pred:
@@ -105,7 +105,7 @@ def any_of(*preds: Pred) -> Pred:
         return TRUE
     if not parts:
         return FALSE
-    return parts[0] if len(parts) == 1 else Pred("(" + " OR ".join(p.text for p in parts) + ")")
+    return parts[0] if len(parts) == 1 else Pred("(" + " OR ".join(f"({p})" for p in parts) + ")")
 
 
 @dataclass(frozen=True)
