@@ -2,9 +2,8 @@
 
 Every object field reads its value from the row that the compiled Cypher statement
 returned, by its response key (so aliases work). Each field's metadata tells the compiler
-where its value lives in the graph: a property (``prop``), a Cypher expression (``expr``),
-a value the field view computes (``computed``) or a relationship to another type
-(``relation``). Which rows a caller sees is decided in ``gateway.rules.policy``, which
+where its value lives in the graph: a property (``prop``), a value the field view
+computes (``computed``) or a relationship to another type (``relation``). Which rows a caller sees is decided in ``gateway.rules.policy``, which
 fields it reads and through which expression in ``gateway.rules.view``: a field added here
 is hidden from every caller until the view lists it.
 """
