@@ -9,7 +9,7 @@ DEPS   := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASSETS := playground/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
-.PHONY: run test bench lint setup stop clean
+.PHONY: run test bench bench-screening lint setup stop clean
 
 run: setup
 	$(BIN)/gateway neo4j start
@@ -25,6 +25,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Screening recall, precision, hidden-record independence and latency (BENCH_PERSONS=1000000).
+bench-screening: setup
+	$(BIN)/python -m bench.screening
 
 lint: setup
 	$(BIN)/ruff check gateway graph_schema seed tests bench

@@ -13,12 +13,36 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
+from gateway.cypher.names import name_keys
+
+BACKFILL_BATCH = 5_000
+
 
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    # Data a new index needs, computed in Python; idempotent, run after the statements.
+    backfill: Callable[[Driver, str | None], None] | None = None
+
+
+def _backfill_name_keys(driver: Driver, database: str | None) -> None:
+    """Compute ``Person.nameKeys`` for persons written before migration 6, in batches."""
+    after = ""
+    while True:
+        records, _, _ = driver.execute_query(
+            "MATCH (p:Person) WHERE p.id > $after RETURN p.id AS id, properties(p) AS p ORDER BY p.id LIMIT $n",
+            after=after, n=BACKFILL_BATCH, database_=database,
+        )  # fmt: skip
+        if not records:
+            return
+        rows = [{"id": r["id"], "keys": name_keys(r["p"])} for r in records]
+        driver.execute_query(
+            "UNWIND $rows AS row MATCH (p:Person {id: row.id}) SET p.nameKeys = row.keys",
+            rows=rows, database_=database,
+        )  # fmt: skip
+        after = records[-1]["id"]
 
 
 def _unique(label: str, *props: str) -> str:
@@ -92,6 +116,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "idempotency keys of mutations",
         (_unique("IdempotencyRecord", "key"),),
     ),
+    Migration(
+        6,
+        "exhaustive screening look-up: name and birth keys per person (R10, R11)",
+        (
+            # The whitespace analyser keeps each key one exact term: a look-up returns every
+            # person holding it, which the fuzzy person_names index cannot promise.
+            "CREATE FULLTEXT INDEX person_name_keys IF NOT EXISTS FOR (n:Person) ON EACH [n.nameKeys] "
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace', `fulltext.eventually_consistent`: false}}",
+        ),
+        backfill=_backfill_name_keys,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -118,6 +153,8 @@ def apply(
             continue
         for statement in migration.statements:
             driver.execute_query(statement, database_=database)
+        if migration.backfill is not None:
+            migration.backfill(driver, database)
         driver.execute_query(
             "MERGE (m:SchemaMigration {version: $version}) "
             "ON CREATE SET m.name = $name, m.appliedAt = datetime()",

@@ -30,6 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from gateway.cypher.names import name_keys
 from graph_schema.migrations import LATEST_VERSION, current_version
 from graph_schema.model import Label, Rel
 from seed.demo import demo_rows
@@ -37,7 +38,7 @@ from seed.generator import LOAD_ORDER, Kind, Row, generate, reference_rows
 
 SEED_RUN_LABEL = "SeedRun"
 # Bump when the generator's output changes, so an old COMPLETE seed is not taken for this one.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: persons carry nameKeys (migration 6)
 WIPE_BATCH_ROWS = 10_000
 
 # Nodes the dump leaves out: the audit chain, the schema bookkeeping and the seed bookkeeping.
@@ -130,6 +131,8 @@ def _encode(kind: Kind, rows: list[Row]) -> list[Row]:
     encoded = []
     for row in rows:
         props = dict(row["props"])
+        if kind is Kind.PERSON:  # screening's exhaustive look-up keys (migration 6)
+            props["nameKeys"] = name_keys(props)
         t = {name: props.pop(name).isoformat() for name in fields if name in props}
         encoded.append({**row, "props": props, "t": t})
     return encoded

@@ -155,15 +155,6 @@ def test_screening_runs_against_the_country_view_and_answers_by_scope() -> None:
     assert not policy.may_screen(PUBLIC)
 
 
-@pytest.mark.parametrize("text", ["a:b", "(x) OR y", 'name" AND *', "x~10 ^2 \\ /"])
-def test_lucene_input_is_escaped_into_terms(text: str) -> None:
-    query = compiler.lucene_query(text)
-    for special in ':()"*^~/':
-        stripped = query.replace(f"\\{special}", "")
-        # the only unescaped specials left are the ones the builder writes itself
-        assert stripped.count(special) == query.count(special) - query.count(f"\\{special}")
-
-
 def test_cursors_round_trip_and_foreign_ones_are_refused() -> None:
     assert compiler.decode_cursor(compiler.encode_cursor(41)) == 41
     with pytest.raises(GatewayError):

@@ -25,6 +25,7 @@ import strawberry
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from gateway.cypher.names import lucene_query
 from gateway.cypher.pieces import NULL, Expr, Param, Pred, Projection, Var, all_of, name
 from gateway.errors import Code, GatewayError
 from gateway.graphql.types import (
@@ -518,107 +519,4 @@ def path(c: Compiler, source: str, target: str, max_depth: int, selections: Sequ
         "UNWIND nodes(p) AS v "
         f"WITH p, collect({c.projection('Person', 'v', sub(selections, 'nodes'))}) AS nodes "
         f"RETURN {{length: length(p), nodes: nodes, edges: {_edges('relationships(p)')}}} AS row"
-    )
-
-
-LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
-
-
-def lucene_query(text: str, required: bool = False, fields: Sequence[str] | None = None) -> str:
-    """Name tokens as a tolerant Lucene query: exact or within two edits, special characters
-    escaped so that user input is always a term, never query syntax."""
-    # Lower case, so that AND, OR and NOT are words to match, never operators.
-    tokens = [LUCENE_SPECIAL.sub(r"\\\1", t.lower()) for t in re.split(r"[\s,]+", text.strip()) if t]
-    tokens = [t for t in tokens if t][:8]
-    if not tokens:
-        raise GatewayError(Code.BAD_USER_INPUT, "a name needs at least one letter")
-    prefix = "+" if required else ""
-    if fields:  # only the name fields the caller may see (R13, R17)
-        terms = [f"({t} OR {t}~{1 if len(t) < 6 else 2})" if len(t) > 3 else t for t in tokens]
-        return " ".join(f"{prefix}(" + " OR ".join(f"{f}:{term}" for f in fields) + ")" for term in terms)
-    return " ".join(
-        f"{prefix}({t} OR {t}~{1 if len(t) < 6 else 2})" if len(t) > 3 else f"{prefix}{t}" for t in tokens
-    )
-
-
-SCREEN_CANDIDATES = 20
-CONTACT_NCB = "Possible match: contact your NCB, quoting the reference."
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a screening looks for: tolerant names, narrowed by what else is known."""
-
-    family_name: str
-    given_names: str | None = None
-    date_of_birth: Any = None
-    nationality: str | None = None
-    document_number: str | None = None
-    person_id: str | None = None  # a known record of the person, always a candidate
-
-    @classmethod
-    def of(cls, data: Any) -> Identity:
-        def value(name: str) -> Any:
-            v = getattr(data, name, None)
-            return None if v is strawberry.UNSET else v
-
-        return cls(data.family_name, value("given_names"), value("date_of_birth"), value("nationality"),
-                   value("document_number"))  # fmt: skip
-
-
-def screening_candidates(c: Compiler, who: Identity) -> str:
-    """Rows ``p, score``: the persons a screening considers, best first."""
-    query = lucene_query(who.family_name, required=True)
-    if who.given_names and who.given_names.strip():
-        query += " " + lucene_query(who.given_names)
-    branches = [
-        f"CALL db.index.fulltext.queryNodes('person_names', {c.param(query)}, {{limit: 200}}) YIELD node, score "
-        "RETURN node AS p, score"
-    ]
-    if who.document_number and who.document_number.strip():
-        branches.append(
-            f"MATCH (p:Person)-[:HOLDS]->(:TravelDocument {{number: {c.param(who.document_number.strip())}}}) "
-            "RETURN p, 100.0 AS score"
-        )
-    if who.person_id:
-        branches.append(f"MATCH (p:Person {{id: {c.param(who.person_id)}}}) RETURN p, 1000.0 AS score")
-    conditions = ["true"]
-    if who.date_of_birth is not None:
-        conditions.append(f"(p.dateOfBirth IS NULL OR p.dateOfBirth = {c.param(who.date_of_birth)})")
-    if who.nationality:
-        code = c.param(country_code(who.nationality, "input.nationality"))
-        conditions.append(f"EXISTS {{ (p)-[:NATIONAL_OF]->(:Country {{code: {code}}}) }}")
-    return (
-        "CALL () { " + " UNION ".join(branches) + " } "
-        f"WITH p, max(score) AS score WHERE {' AND '.join(conditions)} "
-        f"WITH p, score ORDER BY score DESC, p.id LIMIT {SCREEN_CANDIDATES} "
-    )
-
-
-def screen(
-    c: Compiler, screening_caller: Caller, full: bool, who: Identity, selections: Sequence[Selection]
-) -> Statement:
-    """R11: candidates by tolerant name (or document number), narrowed by date of birth and
-    nationality; a hit is a live notice or diffusion that the caller's country may see."""
-    notice_ok = policy.screening_notice(screening_caller, "n")
-    diffusion_ok = policy.screening_diffusion(screening_caller, "n")
-    matches = sub(selections, "matches")
-    if full:
-        person = f"{c.projection('Person', 'p', sub(matches, 'person'))}"
-        notice = f"{c.projection('Notice', 'n', sub(matches, 'notice'))}"
-        diffusion = f"{c.projection('Diffusion', 'n', sub(matches, 'diffusion'))}"
-        instruction = "null"
-    else:
-        person = notice = diffusion = "null"
-        instruction = f"'{CONTACT_NCB}'"
-    return c.statement(
-        screening_candidates(c, who) + "CALL (p) { "
-        f"MATCH (n:Notice)-[:CONCERNS]->(p) WHERE {notice_ok} "
-        f"RETURN {{`{REF}`: 'Notice:' + n.id, reference: n.id, kind: 'NOTICE', noticeType: n.type, sourceCountryCode: n.sourceCountry, "
-        f"instruction: {instruction}, person: {person}, notice: {notice}, diffusion: null}} AS m "
-        "UNION "
-        f"MATCH (n:Diffusion)-[:CONCERNS]->(p) WHERE {diffusion_ok} "
-        f"RETURN {{`{REF}`: 'Diffusion:' + n.id, reference: n.id, kind: 'DIFFUSION', noticeType: null, sourceCountryCode: n.sourceCountry, "
-        f"instruction: {instruction}, person: {person}, notice: null, diffusion: {diffusion}}} AS m "
-        "} RETURN collect(m) AS matches"
     )

@@ -18,7 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from gateway.cypher import compiler
+from gateway.cypher import compiler, screening
 from gateway.cypher.compiler import Compiler, Page, Statement
 from gateway.errors import Code, GatewayError
 from gateway.graphql import types as t
@@ -165,9 +165,9 @@ class Query:
         caller = _context(info).caller
         if not policy.may_screen(caller):
             raise GatewayError(Code.FORBIDDEN, "this agency may not run screenings")
-        statement = compiler.screen(
+        statement = screening.screen(
             _compiler(info), policy.screening_view(caller), policy.full_screening_answer(caller),
-            compiler.Identity.of(input), _selections(info),
+            screening.Identity.of(input), _selections(info),
         )  # fmt: skip
         matches = (await _fetch(info, statement))[0]["matches"]
         hit = bool(matches)

@@ -17,7 +17,8 @@ from typing import Any
 import strawberry
 from neo4j import AsyncManagedTransaction
 
-from gateway.cypher.compiler import Compiler, Identity, country_code, screening_candidates
+from gateway.cypher.compiler import Compiler, country_code
+from gateway.cypher.screening import Identity, screening_candidates, store_name_keys
 from gateway.errors import Code, GatewayError
 from gateway.rules import policy
 from gateway.rules.caller import Caller
@@ -360,6 +361,7 @@ async def create_person(w: Work, inp: Any) -> list[str]:
         "WITH p UNWIND $nationalities AS code MATCH (c:Country {code: code}) CREATE (p)-[:NATIONAL_OF]->(c)",
         id=person_id, fields=_person_fields(inp, required=True), nationalities=nationalities,
     )  # fmt: skip
+    await store_name_keys(w.rows, person_id)  # screening's look-up keys (R10, R11)
     return [person_id]
 
 
@@ -373,6 +375,7 @@ async def update_person(w: Work, id_: str, inp: Any) -> list[str]:
     await w.rows(
         "MATCH (p:Person {id: $id}) SET p += $fields", id=id_, fields=_person_fields(inp, required=False)
     )
+    await store_name_keys(w.rows, id_)  # screening's look-up keys (R10, R11)
     return [id_]
 
 
@@ -453,18 +456,8 @@ async def screening_refs(w: Work, person_id: str) -> list[str]:
     )
     who = Identity(known[0]["family"] or "", known[0]["given"], known[0]["born"], person_id=person_id)
     c = Compiler(w.schema, view)
-    candidates = (
-        screening_candidates(c, who)
-        if who.family_name.strip()
-        else (f"MATCH (p:Person {{id: {c.param(person_id)}}}) WITH p ")
-    )
-    rows = await w.rows(
-        candidates + "CALL (p) { "
-        f"MATCH (n:Notice)-[:CONCERNS]->(p) WHERE {policy.screening_notice(view, 'n')} RETURN n.id AS ref "
-        f"UNION MATCH (n:Diffusion)-[:CONCERNS]->(p) WHERE {policy.screening_diffusion(view, 'n')} RETURN n.id AS ref "
-        "} RETURN DISTINCT ref ORDER BY ref",
-        **c.params,
-    )
+    refs = "UNWIND items AS n RETURN DISTINCT n.id AS ref ORDER BY ref"
+    rows = await w.rows(screening_candidates(c, view, who) + refs, **c.params)
     return [r["ref"] for r in rows]
 
 
