@@ -5,6 +5,11 @@ record it changes with a write lock (so that two racing decisions are serialised
 loser sees the winner's state), asks ``gateway.policy`` whether the caller may act, checks
 the record's state, writes, and returns the ids it wrote. Raising rolls everything back.
 A record the caller may not see is reported exactly like a missing one (R17).
+
+Decisions about one person (a new notice or diffusion, a filing, an asylum decision, a
+publication or confirmation, a restore, a link) also hold that person's write lock, so R8
+cannot fall between two racing transactions. Locks are always taken in one order:
+application, then persons (by id), then the notice or diffusion.
 """
 
 from __future__ import annotations
@@ -90,6 +95,29 @@ class Work:
             raise not_found(label, id_)
         return rows[0]["v"]  # type: ignore[no-any-return]
 
+    async def lock_persons(self, *ids: str) -> None:
+        """Write-lock persons until the transaction ends, in id order so that two transactions
+        locking the same pair cannot deadlock. Everything decided about a person (a new notice
+        or diffusion, a grant, a publication, a restore, a link) holds its lock, so such
+        decisions are serialised and the later one sees the earlier one's effect. Setting and
+        removing a property takes the lock and leaves no trace (no version bump a reader could
+        notice)."""
+        for id_ in sorted(set(ids)):
+            await self.rows("MATCH (p:Person {id: $id}) SET p._lock = true REMOVE p._lock", id=id_)
+
+    async def locked_item(self, label: str, id_: str) -> tuple[dict[str, Any], str | None]:
+        """A notice or diffusion, write-locked after the person it concerns (persons before
+        items, the order every workflow takes, so that no two transactions deadlock), and
+        that person's id. NOT_FOUND if absent or hidden, as ``locked``."""
+        visible = policy.visible(self.caller, label, "v")
+        subject = await self.rows(
+            f"MATCH (v:{label} {{id: $id}})-[:CONCERNS]->(p:Person) WHERE {visible} RETURN p.id AS id", id=id_
+        )
+        person = subject[0]["id"] if subject else None
+        if person is not None:
+            await self.lock_persons(person)
+        return await self.locked(label, id_), person
+
     async def visible_person(self, id_: str, viewer: Caller | None = None) -> None:
         visible = policy.visible(viewer or self.caller, "Person", "v")
         rows = await self.rows(f"MATCH (v:Person {{id: $id}}) WHERE {visible} RETURN v.id AS id", id=id_)
@@ -111,19 +139,20 @@ class Work:
                 raise bad_input(field, f"unknown country codes {missing}")
         return codes
 
-    async def protection(self, person_id: str) -> tuple[bool, bool]:
-        """R8, for a new item from the caller's country about this person: (refused, review).
-        Refused when the person holds protection against that country; for the GS's review
-        when a decision on such protection is pending, or when the record may be the same
-        person as an applicant whose screening found it."""
+    async def protection(self, person_id: str, country: str | None = None) -> tuple[bool, bool]:
+        """R8, for an item from ``country`` (by default the caller's) about this person:
+        (refused, review). Refused when the person holds protection against that country;
+        for the GS's review when a decision on such protection is pending, or when the record
+        may be the same person as an applicant whose screening found it. Read under the
+        person's lock (``lock_persons``), so a racing grant is either seen or waits."""
         rows = await self.rows(
             "MATCH (a:AsylumApplication) WHERE a.fearedCountry = $country AND a.status IN ['PENDING', 'GRANTED'] "
             "WITH a, EXISTS { (:Person {id: $id})-[:APPLIED_FOR]->(a) } AS own, "
             "EXISTS { MATCH (x)-[:CONCERNS]->(:Person {id: $id}) WHERE x.id IN coalesce(a.screeningRefs, []) } AS matched "
             "RETURN coalesce(max(own AND a.status = 'GRANTED'), false) AS refused, "
             "coalesce(max((own AND a.status = 'PENDING') OR matched), false) AS review",
-            id=person_id,
-        )
+            id=person_id, **({"country": country} if country is not None else {}),
+        )  # fmt: skip
         return bool(rows[0]["refused"]), bool(rows[0]["review"])
 
 
@@ -165,6 +194,9 @@ async def _new_request(w: Work, inp: Any, what: str) -> tuple[list[str], list[st
     if not policy.may_request(w.caller):
         raise forbidden(f"only an NCB requests {what}")
     await w.visible_person(str(inp.person_id))
+    # Under the person's lock: a grant racing this request either committed first (and the
+    # request is refused here) or waits and then blocks the new item (``decide_application``).
+    await w.lock_persons(str(inp.person_id))
     refused, review = await w.protection(str(inp.person_id))
     if refused:
         raise forbidden(GENERIC_BLOCK_REASON)
@@ -191,13 +223,24 @@ async def request_notice(w: Work, inp: Any) -> list[str]:
     return [notice_id, str(inp.person_id)]
 
 
+async def _not_protected_against_source(w: Work, label: str, record: dict[str, Any], person: str | None) -> None:
+    """R8, re-checked under the person's lock before the GS makes an item live: never one
+    from the feared country about a person it granted protection against. Only the GS gets
+    here, so the answer may say why."""
+    if person is not None:
+        refused, _ = await w.protection(person, record.get("sourceCountry"))
+        if refused:
+            raise conflict(f"{label.lower()} {record['id']} concerns a person protected against its source")
+
+
 async def review_notice(w: Work, id_: str, decision: str, reason: str | None) -> list[str]:
-    notice = await w.locked("Notice", id_)
+    notice, person = await w.locked_item("Notice", id_)
     if not policy.may_review(w.caller):
         raise forbidden("only the General Secretariat reviews notices")
     if notice["status"] != NoticeStatus.REQUESTED:
         raise conflict(f"notice {id_} is {notice['status']}, not REQUESTED: it was reviewed already")
     if decision == "PUBLISH":
+        await _not_protected_against_source(w, "Notice", notice, person)
         published = datetime.now(UTC)
         expires = published + timedelta(days=NOTICE_LIFETIME_DAYS)
         await w.rows(
@@ -267,8 +310,9 @@ async def set_restrictions(
 
 
 async def restore(w: Work, label: str, id_: str, reason: str) -> list[str]:
-    """R8: the GS lifts a block once no granted protection against the source remains."""
-    record = await w.locked(label, id_)
+    """R8: the GS lifts a block once no granted protection against the source remains,
+    checked under the person's lock so that a racing grant cannot slip between."""
+    record, _ = await w.locked_item(label, id_)
     if not policy.may_review(w.caller):
         raise forbidden("only the General Secretariat restores")
     if not record.get("blocked"):
@@ -316,11 +360,13 @@ async def issue_diffusion(w: Work, inp: Any) -> list[str]:
 
 
 async def review_diffusion(w: Work, id_: str, decision: str, reason: str | None) -> list[str]:
-    diffusion = await w.locked("Diffusion", id_)
+    diffusion, person = await w.locked_item("Diffusion", id_)
     if not policy.may_review(w.caller):
         raise forbidden("only the General Secretariat reviews diffusions")
     if diffusion.get("reviewed"):
         raise conflict(f"diffusion {id_} was reviewed already")
+    if decision == "CONFIRM":
+        await _not_protected_against_source(w, "Diffusion", diffusion, person)
     status = "ACTIVE" if decision == "CONFIRM" else "CANCELLED"
     await w.rows(
         "MATCH (d:Diffusion {id: $id}) SET d.reviewed = true, d.status = $status, d.statusReason = $reason",
@@ -385,11 +431,14 @@ async def add_travel_document(w: Work, person_id: str, inp: Any) -> list[str]:
     if not policy.may_record_document(w.caller, issuing):
         raise forbidden("only the issuing country records its travel documents")
     number = text(inp.number, "number", required=True, limit=40)
+    # A number is recorded once per issuing country, which is the caller's own (R3). The one
+    # answer when it is taken depends on nothing but that number: the same whether its holder
+    # is this person, another the caller sees or one it does not (R17), naming no holder.
     taken = await w.rows(
         "MATCH (d:TravelDocument {issuingCountry: $c, number: $n}) RETURN count(d) AS n", c=issuing, n=number
     )
     if taken[0]["n"]:
-        raise conflict(f"document {number} of {issuing} is recorded already")
+        raise conflict(f"document {number} of {issuing} cannot be recorded: the number is in use")
     await w.rows(
         "MATCH (p:Person {id: $person}), (c:Country {code: $c}) "
         "CREATE (p)-[:HOLDS]->(:TravelDocument {number: $n, issuingCountry: $c, type: $type, status: $status})-[:ISSUED_BY]->(c)",
@@ -405,6 +454,10 @@ async def link_persons(w: Work, a: str, b: str, kind: str) -> list[str]:
         raise bad_input("b", "a person cannot be linked to itself")
     await w.visible_person(a)
     await w.visible_person(b)
+    # Both persons locked (in id order) before the check, so of two racing links the second
+    # sees the first and writes nothing: a link exists once, whichever direction it was
+    # asked in, and asking again answers like the first time.
+    await w.lock_persons(a, b)
     await w.rows(
         "MATCH (a:Person {id: $a}), (b:Person {id: $b}) "
         "WHERE NOT EXISTS { (a)-[:ASSOCIATE_OF {kind: $kind}]-(b) } CREATE (a)-[:ASSOCIATE_OF {kind: $kind}]->(b)",
@@ -430,6 +483,9 @@ async def file_application(w: Work, inp: Any) -> list[str]:
     # The asylum authority files for anyone its country may see (R10): its NCB passes it the
     # person's id after a screening hit, or it recorded the applicant itself.
     await w.visible_person(person_id, policy.screening_view(w.caller))
+    # A new item about the applicant racing the filing is flagged by one or the other: the
+    # request waits for this lock and then sees the pending application (R8).
+    await w.lock_persons(person_id)
     refs = await screening_refs(w, person_id)
     application_id = new_id("A")
     await w.rows(
@@ -471,6 +527,13 @@ async def decide_application(w: Work, id_: str, inp: Any) -> list[str]:
     application = await w.locked("AsylumApplication", id_)
     if not policy.may_handle_asylum(w.caller, application["receivingCountry"]):
         raise forbidden("only the receiving country's asylum authority decides")
+    # The applicant's lock (after the application's: applications, then persons, then items)
+    # serialises the decision with new items about the person: one requested before it is
+    # blocked below, one requested after it is refused (R8).
+    applicant = await w.rows(
+        "MATCH (p:Person)-[:APPLIED_FOR]->(:AsylumApplication {id: $id}) RETURN p.id AS id", id=id_
+    )
+    await w.lock_persons(*(r["id"] for r in applicant))
     outcome = ApplicationStatus(inp.outcome.value)
     current = ApplicationStatus(application["status"])
     if outcome not in TRANSITIONS.get(current, set()):
