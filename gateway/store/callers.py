@@ -27,7 +27,7 @@ RETURN a.kind AS kind, a.subtype AS subtype, a.active AS active, c.code AS count
 
 # Every request waits for this look-up (when the cache has no answer): a graph that cannot
 # answer one indexed look-up in this time is not serving, whatever it says.
-LOOKUP_TIMEOUT = 3.0
+LOOKUP_TIMEOUT = 5.0
 
 
 class CallerUnknown(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -33,11 +34,11 @@ from gateway.settings import Settings
 
 log = logging.getLogger("gateway")
 T = TypeVar("T")
-# A write holds the audit head's lock that every audited request needs: none may hold it long.
-WRITE_TIMEOUT = 5.0
+# A write holds the audit head's lock that every audited request needs: none may hold it longer.
+WRITE_TIMEOUT = 10.0
 # Beyond the server-side timeout, the client gives a statement this long to come back (a
 # server that stopped answering, a pool that has no connection to give) before it gives up.
-CLIENT_MARGIN = 2.0
+CLIENT_MARGIN = 3.0
 
 
 class GraphUnavailable(Exception):
@@ -84,6 +85,46 @@ def _timed_out(error: Neo4jError) -> bool:
     return "TransactionTimedOut" in (error.code or "")
 
 
+class Planner:
+    """Plans, in the background and without a time limit, statements that ran out of time.
+
+    Neo4j caches a statement's plan only once planning completes, and a transaction stopped
+    by its timeout while planning leaves nothing behind. On a cold server (just restarted)
+    that is loaded, planning one of our larger statements can take longer than the limit, so
+    every attempt would stop at the limit and the gateway would never serve again. ``EXPLAIN``
+    plans and caches without running anything (for a statement already planned it costs a
+    cache look-up); one at a time, so a burst of time-outs costs one planning.
+    """
+
+    def __init__(self, driver: AsyncDriver, database: str | None) -> None:
+        self._driver = driver
+        self._database = database
+        self._task: asyncio.Task[None] | None = None
+
+    def plan_later(self, cypher: str, params: dict[str, Any]) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._plan(cypher, params))
+
+    async def _plan(self, cypher: str, params: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):  # it times out again, and is planned again then
+            await self._driver.execute_query("EXPLAIN " + cypher, params, database_=self._database)  # type: ignore[arg-type]
+
+
+class _Recording:
+    """A transaction that remembers the statement it ran last (for the planner)."""
+
+    def __init__(self, tx: AsyncManagedTransaction) -> None:
+        self._tx = tx
+        self.last: tuple[str, dict[str, Any]] | None = None
+
+    async def run(self, query: str, parameters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        self.last = (query, {**(parameters or {}), **kwargs})
+        return await self._tx.run(query, parameters, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+
 class Graph:
     """The service's statements, each with a time limit, errors in client terms."""
 
@@ -95,6 +136,7 @@ class Graph:
         self.database = database
         self.timeout = timeout
         self.write_timeout = min(write_timeout, timeout)
+        self.planner = Planner(driver, database)
 
     async def read(
         self, cypher: str, params: dict[str, Any], timeout: float | None = None
@@ -111,12 +153,14 @@ class Graph:
                     routing_=RoutingControl.READ,
                 )
         except (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError) as error:
-            # OSError includes the client's own TimeoutError.
+            if isinstance(error, TimeoutError):  # the server did not stop it: planning, likely
+                self.planner.plan_later(cypher, params)
             raise GatewayError(
                 Code.SERVICE_UNAVAILABLE, "the graph is unavailable; try again shortly"
             ) from error
         except Neo4jError as error:
             if _timed_out(error):
+                self.planner.plan_later(cypher, params)
                 raise GatewayError(
                     Code.QUERY_TOO_COMPLEX, f"the query ran longer than {limit:g} s; narrow it"
                 ) from error
@@ -129,9 +173,13 @@ class Graph:
         """``work`` in one write transaction, retried by the driver only while nothing was
         committed; an error says whether the write may have happened."""
 
+        recording: _Recording | None = None
+
         @unit_of_work(timeout=self.write_timeout)
         async def transaction(tx: AsyncManagedTransaction) -> T:
-            return await work(tx)
+            nonlocal recording
+            recording = _Recording(tx)
+            return await work(recording)  # type: ignore[arg-type]
 
         try:
             async with (
@@ -149,6 +197,8 @@ class Graph:
             ) from error
         except Neo4jError as error:
             if _timed_out(error):
+                if recording is not None and recording.last is not None:
+                    self.planner.plan_later(*recording.last)
                 raise GatewayError(
                     Code.SERVICE_UNAVAILABLE,
                     f"the write did not finish within {self.write_timeout:g} s; nothing was written",
