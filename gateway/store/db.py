@@ -34,7 +34,8 @@ from gateway.settings import Settings
 
 log = logging.getLogger("gateway")
 T = TypeVar("T")
-# A write holds the audit head's lock that every audited request needs: none may hold it longer.
+# The audit writer's batches: a write holds the audit head's lock that every audited
+# request needs, so none may hold it longer.
 WRITE_TIMEOUT = 10.0
 # Beyond the server-side timeout, the client gives a statement this long to come back (a
 # server that stopped answering, a pool that has no connection to give) before it gives up.
@@ -128,14 +129,11 @@ class _Recording:
 class Graph:
     """The service's statements, each with a time limit, errors in client terms."""
 
-    def __init__(
-        self, driver: AsyncDriver, database: str | None, timeout: float = 10.0,
-        write_timeout: float = WRITE_TIMEOUT,
-    ) -> None:  # fmt: skip
+    def __init__(self, driver: AsyncDriver, database: str | None, timeout: float = 10.0) -> None:
         self.driver = driver
         self.database = database
-        self.timeout = timeout
-        self.write_timeout = min(write_timeout, timeout)
+        self.timeout = timeout  # GATEWAY_QUERY_TIMEOUT_SECONDS, for reads and writes alike
+        self.write_timeout = timeout
         self.planner = Planner(driver, database)
 
     async def read(
