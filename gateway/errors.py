@@ -20,6 +20,8 @@ class Code(StrEnum):
     PURPOSE_REQUIRED = "PURPOSE_REQUIRED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # The graph failed while committing a write: it may or may not have been written.
+    COMMIT_OUTCOME_UNKNOWN = "COMMIT_OUTCOME_UNKNOWN"
     CONFLICT = "CONFLICT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 

@@ -7,11 +7,14 @@ running ``org.neo4j.server.CommunityEntryPoint`` with the flags Neo4j's launcher
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
 import shutil
 import signal
+import socket
+import string
 import subprocess
 import time
 from dataclasses import dataclass
@@ -43,6 +46,31 @@ JVM_FLAGS = (
 
 class LocalNeo4jError(Exception):
     """A problem the user can act on; the CLI prints it as one line."""
+
+
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_password(length: int = 32) -> str:
+    """Letters and digits only (190 bits at 32): the admin tool takes a leading ``-`` for
+    an option, and no shell or config quoting can trip over these."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Something listens on the port (or holds it), so a server we start could not."""
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        if probe.connect_ex((host, port)) == 0:
+            return True
+    with socket.socket() as bind:
+        # As the server will: TIME_WAIT leftovers of earlier connections do not count.
+        bind.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            bind.bind((host, port))
+        except OSError as error:
+            return error.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
 
 
 def java_executable() -> str:
@@ -144,6 +172,17 @@ class LocalNeo4j:
         if current.running:
             return current, False
         self.pid_file.unlink(missing_ok=True)  # stale: its process is gone
+        # Another server on our port (a developer's own Neo4j) would get our credentials and
+        # lock its authentication: refuse before starting anything.
+        for port, what, variable in (
+            (self.bolt_port, "Bolt", "NEO4J_BOLT_PORT"),
+            (self.http_port, "HTTP", "NEO4J_HTTP_PORT"),
+        ):
+            if port_in_use(port):
+                raise LocalNeo4jError(
+                    f"port {port} ({what}) is taken by another process, perhaps another Neo4j: "
+                    f"choose a free port with {variable}=..., e.g. {variable}={port + 10}"
+                )
         java = java_executable()
         if not (self.lib / f".neo4j-{NEO4J_VERSION}").exists():
             raise LocalNeo4jError(f"Neo4j is not installed in {self.lib}: run `gateway neo4j install`")
@@ -221,7 +260,7 @@ class LocalNeo4j:
                     f"{self.password_file} is missing but {self.home}/data exists: "
                     f"remove {self.home} to start afresh"
                 )
-            password = secrets.token_urlsafe(24)
+            password = generate_password()
             result = subprocess.run(
                 [java, "-cp", f"{self.home / 'conf'}/*:{self.lib}/*", f"-Dbasedir={self.home}",
                  "org.neo4j.server.startup.Neo4jAdminCommand", "dbms", "set-initial-password",
@@ -235,6 +274,8 @@ class LocalNeo4j:
             self.password_file.chmod(0o600)
 
     def _wait_for_bolt(self, process: subprocess.Popen[bytes], timeout: float) -> None:
+        """Wait until our server answers; credentials go only to the port our process listens
+        on, and a refusal of them is final (retrying would lock the account)."""
         deadline = time.monotonic() + timeout
         with GraphDatabase.driver(self.bolt_uri, auth=("neo4j", self.password())) as driver:
             while True:
@@ -245,15 +286,22 @@ class LocalNeo4j:
                         f"{self.home / 'logs' / 'console.log'}:\n{self._log_tail()}"
                     )
                 try:
-                    driver.verify_connectivity()
-                    return
-                except (ServiceUnavailable, AuthError, OSError):
-                    if time.monotonic() > deadline:
-                        raise LocalNeo4jError(
-                            f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f} s; "
-                            f"see {self.home / 'logs'}"
-                        ) from None
-                    time.sleep(0.5)
+                    if port_in_use(self.bolt_port):
+                        driver.verify_connectivity()
+                        return
+                except AuthError:
+                    raise LocalNeo4jError(
+                        f"the server on {self.bolt_uri} refused the password in {self.password_file}: "
+                        f"if it is not the one in {self.home}, choose another NEO4J_BOLT_PORT"
+                    ) from None
+                except (ServiceUnavailable, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise LocalNeo4jError(
+                        f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f} s; "
+                        f"see {self.home / 'logs'}"
+                    )
+                time.sleep(0.5)
 
     def _log_tail(self, lines: int = 15) -> str:
         log = self.home / "logs" / "console.log"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     demo_tokens: bool = Field(False, alias="GATEWAY_DEMO_TOKENS")
     # The key of the audit chain's HMAC (R15), kept outside the graph; generated for development.
     audit_key: str = Field("", alias="GATEWAY_AUDIT_KEY")
+
+    @model_validator(mode="after")
+    def _uri_follows_bolt_port(self) -> Settings:
+        """An unset NEO4J_URI means the local server, on NEO4J_BOLT_PORT (owner: faults)."""
+        if "neo4j_uri" not in self.model_fields_set:
+            self.neo4j_uri = f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+        return self
 
     def password(self) -> str:
         if self.neo4j_password:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,11 +13,14 @@ import httpx
 import pytest
 from neo4j import Driver
 
-from gateway.settings import LOCAL_DIR, REPO_ROOT
+from gateway.neo4j_local import PASSWORD_ALPHABET, generate_password
+from gateway.settings import LOCAL_DIR, REPO_ROOT, Settings
 from tests.conftest import GatewayProcess, free_port, gateway_env
 
 
-def gateway(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def gateway(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],
         cwd=REPO_ROOT, env=env or dict(os.environ), capture_output=True, text=True, timeout=timeout,
@@ -62,6 +66,50 @@ def test_missing_maven_is_named(tmp_path: Path) -> None:
     result = gateway("neo4j", "install", env=env)
     assert result.returncode == 1
     assert "Maven" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("which", ["NEO4J_BOLT_PORT", "NEO4J_HTTP_PORT"])
+def test_a_port_taken_by_another_process_is_refused_naming_the_variable(tmp_path: Path, which: str) -> None:
+    """Another server on our port (a developer's own Neo4j) never gets our credentials."""
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen()
+        taken = foreign.getsockname()[1]
+        ports = {"NEO4J_BOLT_PORT": str(free_port()), "NEO4J_HTTP_PORT": str(free_port()), which: str(taken)}
+        env = {
+            **os.environ,
+            "NEO4J_HOME": str(tmp_path / "home"),
+            "NEO4J_LIB": str(LOCAL_DIR / "neo4j-lib"),
+            **ports,
+        }
+        result = gateway("neo4j", "start", env=env)
+    assert result.returncode == 1
+    assert f"port {taken}" in result.stderr and which in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "home" / "password").exists()  # refused before anything was set up
+
+
+def test_an_unset_neo4j_uri_follows_the_bolt_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.setenv("NEO4J_BOLT_PORT", "7999")
+    assert Settings(_env_file=None).neo4j_uri == "bolt://127.0.0.1:7999"  # type: ignore[call-arg]
+    monkeypatch.setenv("NEO4J_URI", "neo4j+s://graph.example:7687")
+    assert Settings(_env_file=None).neo4j_uri == "neo4j+s://graph.example:7687"  # type: ignore[call-arg]
+
+
+def test_migrate_talks_to_the_server_on_the_chosen_bolt_port() -> None:
+    env = {**os.environ, "NEO4J_BOLT_PORT": "9", "NEO4J_PASSWORD": "x"}
+    env.pop("NEO4J_URI", None)
+    result = gateway("migrate", env=env)
+    assert result.returncode == 1 and "bolt://127.0.0.1:9" in result.stderr
+
+
+def test_generated_passwords_are_ones_the_admin_tool_accepts() -> None:
+    """Never a leading `-` (taken for an option; it failed once in 64 before), long enough."""
+    for _ in range(2000):
+        password = generate_password()
+        assert len(password) >= 32 and set(password) <= set(PASSWORD_ALPHABET)
+        assert not password.startswith("-")
 
 
 @pytest.mark.slow

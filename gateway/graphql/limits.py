@@ -1,18 +1,30 @@
 """Limits on a GraphQL request: depth, aliases and cost, checked before anything runs.
 
-One validation rule walks each operation (following fragments) and reports
-``QUERY_TOO_COMPLEX`` when the selection nests too deep, uses too many aliases, or costs
-too much. Cost counts one per field, multiplied along lists by how many rows they can
-return: a connection's ``first`` (its maximum when given through a variable), and an
-estimate for nested lists. The token limit is graphql-core's own, through Strawberry.
+Depth and aliases depend on the document alone: a validation rule checks them (and its
+verdict is cached with the document). Cost depends on the variables too (``first: $n``), so
+an extension checks it after validation, when the variables are known, and before any
+resolver runs. Both walk the operation with one ``Walker`` that measures each fragment once
+per parent type (and page size), so checking grows with the document, never with its
+expansion: a chain of fragments that each spread the next twice costs a few steps per
+fragment, not 2^N. Cycles are graphql-core's to report (NoFragmentCycles); the walker
+counts a fragment being measured as empty and carries on.
+
+The cost model estimates the rows Neo4j reads for the answer (see ``Walker.field``):
+scalar properties are free (they are read with their row), an expression field costs one,
+a relation to one record one row, a nested list its row bound (``NESTED_LIMIT``) times its
+rows' cost, a connection its ``first`` (literal, variable or default) times its rows'
+cost, and ``totalCount``, ``screen``, ``links`` and ``path`` the work their Cypher does.
+The token limit is graphql-core's own, through Strawberry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -20,19 +32,38 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
-    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
+    get_operation_ast,
 )
+from strawberry.extensions import SchemaExtension
 
-from gateway.cypher.compiler import MAX_FIRST
+from gateway.cypher.compiler import MAX_FIRST, NESTED_LIMIT, SCREEN_CANDIDATES
 from gateway.errors import Code
+from gateway.graphql.types import GRAPH, Expr, Relation
 
-NESTED_LIST_WEIGHT = 10  # average rows of a nested list (a person's notices, a notice's recipients)
+# The work of the statements that do more than read rows, in rows.
+TOTAL_COUNT = 100  # counts every visible match: a scan, whatever the page
+SCREEN_WORK = 200  # the full-text index's candidates (its limit), narrowed to SCREEN_CANDIDATES
+LINK_NODES = 200  # the most nodes `links` returns (DECISIONS 6)
+LINK_WORK_PER_HOP = 200  # expanding the neighbourhood by one hop
+PATH_WORK_PER_HOP = 100  # one more hop of the shortest-path search
+# Lists that are not relations: how many rows each can hold.
+ROW_BOUNDS = {
+    ("LinkGraph", "nodes"): LINK_NODES,
+    ("LinkGraph", "edges"): LINK_NODES,
+    ("Path", "nodes"): 7,  # maxDepth 6 at most: 7 persons, 6 links
+    ("Path", "edges"): 6,
+    ("ScreeningResult", "matches"): NESTED_LIMIT,
+    ("Query", "countries"): 250,  # every member country
+}
+_CAP = 10**15  # costs saturate here: a fragment bomb's cost need not be computed exactly
 
 
 @dataclass(frozen=True)
@@ -42,7 +73,15 @@ class Limits:
     max_cost: int
 
 
-def _unwrap(t: Any) -> tuple[Any, bool]:
+@dataclass(frozen=True)
+class Measure:
+    aliases: int = 0
+    depth: int = 0
+    cost: int = 0
+
+
+def _named(t: Any) -> tuple[Any, bool]:
+    """The named type under any wrappers, and whether a list is among them."""
     is_list = False
     while isinstance(t, GraphQLNonNull | GraphQLList):
         is_list = is_list or isinstance(t, GraphQLList)
@@ -50,77 +89,189 @@ def _unwrap(t: Any) -> tuple[Any, bool]:
     return t, is_list
 
 
-def _first(node: FieldNode) -> int | None:
-    for arg in node.arguments or ():
-        if arg.name.value == "first":
-            return int(arg.value.value) if isinstance(arg.value, IntValueNode) else MAX_FIRST
-    return None
-
-
 def _too_complex(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": Code.QUERY_TOO_COMPLEX.value})
 
 
+class Walker:
+    """Measures selection sets; ``variables`` None means the document alone (no cost)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.defaults = defaults or {}
+        self.memo: dict[tuple[str, str, int], Measure | None] = {}  # None: being measured
+
+    def operation(self, node: OperationDefinitionNode) -> Measure:
+        return self.selections(node.selection_set, self.schema.get_root_type(node.operation), 1)
+
+    def selections(self, selection_set: SelectionSetNode | None, parent: Any, rows: int) -> Measure:
+        """``rows``: the page size of the connection whose wrapper this is (its edges' rows)."""
+        aliases, depth, cost = 0, 0, 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                m = self.field(selection, parent, rows)
+                aliases, depth = aliases + m.aliases, max(depth, m.depth)
+            elif isinstance(selection, FragmentSpreadNode):
+                m = self.fragment(selection.name.value, parent, rows)
+                aliases, depth = aliases + m.aliases, max(depth, m.depth)
+            else:
+                assert isinstance(selection, InlineFragmentNode)
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                m = self.selections(selection.selection_set, target, rows)
+                aliases, depth = aliases + m.aliases, max(depth, m.depth)
+            cost = min(cost + m.cost, _CAP)
+        return Measure(aliases, depth, cost)
+
+    def fragment(self, name: str, parent: Any, rows: int) -> Measure:
+        fragment = self.fragments.get(name)
+        if fragment is None:
+            return Measure()  # graphql-core reports the unknown fragment
+        key = (name, getattr(parent, "name", ""), rows)
+        if key in self.memo:
+            return self.memo[key] or Measure()  # None: a cycle, NoFragmentCycles reports it
+        self.memo[key] = None
+        target = self.schema.get_type(fragment.type_condition.name.value) or parent
+        measured = self.memo[key] = self.selections(fragment.selection_set, target, rows)
+        return measured
+
+    def field(self, node: FieldNode, parent: Any, rows: int) -> Measure:
+        alias = int(node.alias is not None)
+        name = node.name.value
+        if name.startswith("__"):
+            # Introspection has its own switch and its standard query nests deep: it counts
+            # for aliases and one unit of cost, not for depth.
+            return Measure(alias, 0, 1)
+        field = parent.fields.get(name) if isinstance(parent, GraphQLObjectType) else None
+        if field is None:
+            return Measure(alias)  # graphql-core reports the unknown field
+        child, is_list = _named(field.type)
+        graph = getattr(field.extensions.get("strawberry-definition"), "metadata", {}).get(GRAPH)
+        page = self.first(node, field)
+        inner = self.selections(node.selection_set, child, page if page is not None else 1)
+        aliases, depth = alias + inner.aliases, 1 + inner.depth
+        if self.variables is None:
+            return Measure(aliases, depth)
+        parent_name: str = parent.name
+        if node.selection_set is None:  # a scalar, enum or list of them
+            cost = {"totalCount": TOTAL_COUNT}.get(name, 1 if isinstance(graph, Expr) else 0)
+        elif page is not None:  # a connection: one statement, `first` rows
+            cost = 1 + inner.cost
+        elif is_list:
+            if isinstance(graph, Relation):
+                bound = NESTED_LIMIT
+            elif name == "edges":
+                bound = rows  # the enclosing connection's page
+            else:
+                bound = ROW_BOUNDS.get((parent_name, name), NESTED_LIMIT)
+            cost = bound * (1 + inner.cost)
+        else:
+            cost = 1 + inner.cost
+        if parent is self.schema.query_type:
+            cost += self.work(node, name)
+        return Measure(aliases, depth, min(cost, _CAP))
+
+    def work(self, node: FieldNode, name: str) -> int:
+        """What a root field's statement does beyond reading the rows it returns."""
+        if name == "screen":
+            return SCREEN_WORK + SCREEN_CANDIDATES
+        if name == "links":
+            return LINK_WORK_PER_HOP * self.argument(node, "depth", 1, 3)
+        if name == "path":
+            return PATH_WORK_PER_HOP * self.argument(node, "maxDepth", 6, 6)
+        return 0
+
+    def first(self, node: FieldNode, field: Any) -> int | None:
+        """A connection's page size as the compiler will use it; None for other fields."""
+        if "first" not in field.args:
+            return None
+        default = field.args["first"].default_value
+        return self.argument(node, "first", default if isinstance(default, int) else MAX_FIRST, MAX_FIRST)
+
+    def argument(self, node: FieldNode, name: str, default: int, ceiling: int) -> int:
+        """An integer argument, literal or through a variable, clamped to ``1..ceiling``
+        (the compiler refuses values outside its range; an unknown value counts at the ceiling)."""
+        value: Any = default
+        for arg in node.arguments or ():
+            if arg.name.value != name:
+                continue
+            if isinstance(arg.value, IntValueNode):
+                value = int(arg.value.value)
+            elif isinstance(arg.value, VariableNode):
+                var = arg.value.name.value
+                value = (self.variables or {}).get(var, self.defaults.get(var, default))
+            else:
+                value = ceiling
+        if not isinstance(value, int) or isinstance(value, bool):
+            return ceiling
+        return max(1, min(value, ceiling))
+
+
+def _fragments(definitions: Any) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+
+
 def rule(limits: Limits) -> type[ValidationRule]:
+    """Depth and aliases, from the document alone."""
+
     class RequestLimits(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            self.fragments = {
-                d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)
-            }
+            self.walker = Walker(context.schema, _fragments(context.document.definitions))
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            root = self.context.schema.get_root_type(node.operation)
-            aliases, depth, cost = self.measure(node.selection_set, root, set())
-            if depth > limits.max_depth:
+            measured = self.walker.operation(node)
+            if measured.depth > limits.max_depth:
                 self.report_error(
-                    _too_complex(f"the query nests {depth} levels; the limit is {limits.max_depth}")
+                    _too_complex(f"the query nests {measured.depth} levels; the limit is {limits.max_depth}")
                 )
-            if aliases > limits.max_aliases:
+            if measured.aliases > limits.max_aliases:
                 self.report_error(
-                    _too_complex(f"the query uses {aliases} aliases; the limit is {limits.max_aliases}")
-                )
-            if cost > limits.max_cost:
-                self.report_error(_too_complex(f"the query costs {cost}; the limit is {limits.max_cost}"))
-
-        def measure(
-            self, selection_set: SelectionSetNode | None, parent: Any, seen: set[str]
-        ) -> tuple[int, int, int]:
-            """(aliases, depth, cost) of a selection set; ``seen`` holds the fragments spread on
-            the path here, so a cycle stops while every other spread counts in full."""
-            aliases, depth, cost = 0, 0, 0
-            for selection in selection_set.selections if selection_set else ():
-                if isinstance(selection, FieldNode):
-                    aliases += selection.alias is not None
-                    if selection.name.value.startswith("__"):
-                        # Introspection has its own switch and its standard query nests deep:
-                        # it counts for aliases and one unit of cost, not for depth.
-                        cost += 1
-                        continue
-                    field = (
-                        parent.fields.get(selection.name.value)
-                        if isinstance(parent, GraphQLObjectType)
-                        else None
+                    _too_complex(
+                        f"the query uses {measured.aliases} aliases; the limit is {limits.max_aliases}"
                     )
-                    child, is_list = _unwrap(field.type) if field else (None, False)
-                    a, d, c = self.measure(selection.selection_set, child, seen)
-                    rows = min(_first(selection) or (NESTED_LIST_WEIGHT if is_list else 1), MAX_FIRST)
-                    aliases, depth, cost = aliases + a, max(depth, 1 + d), cost + 1 + rows * c
-                    continue
-                if isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self.fragments.get(name)
-                    if fragment is None or name in seen:
-                        continue
-                    inner: SelectionSetNode | None = fragment.selection_set
-                    condition: NamedTypeNode | None = fragment.type_condition
-                    path = seen | {name}  # per path: siblings may spread it again, at full cost
-                else:
-                    assert isinstance(selection, InlineFragmentNode)
-                    inner, condition, path = selection.selection_set, selection.type_condition, seen
-                target = self.context.schema.get_type(condition.name.value) if condition else parent
-                a, d, c = self.measure(inner, target, path)
-                aliases, depth, cost = aliases + a, max(depth, d), cost + c
-            return aliases, depth, cost
+                )
 
     return RequestLimits
+
+
+def cost(
+    schema: GraphQLSchema, document: Any, operation_name: str | None, variables: Mapping[str, Any]
+) -> int:
+    """The cost of the operation a request runs, with its variables."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0  # graphql-core refuses the request
+    defaults = {
+        d.variable.name.value: int(d.default_value.value)
+        for d in operation.variable_definitions or ()
+        if isinstance(d.default_value, IntValueNode)
+    }
+    return Walker(schema, _fragments(document.definitions), variables, defaults).operation(operation).cost
+
+
+class CostLimit(SchemaExtension):
+    """Refuses an operation whose cost, with its variables, exceeds the limit; nothing runs."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            total = cost(context.schema._schema, document, context.operation_name, context.variables or {})
+            if total > self.limits.max_cost:
+                shown = f"more than {_CAP:,}" if total >= _CAP else f"{total:,}"
+                context.result = ExecutionResult(
+                    None, [_too_complex(f"the query costs {shown}; the limit is {self.limits.max_cost:,}")]
+                )
+        yield

@@ -12,13 +12,13 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
 
 import strawberry
 from neo4j import AsyncManagedTransaction
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
@@ -38,6 +38,8 @@ from graph_schema.model import (
     NoticeType,
     Sex,
 )
+
+log = logging.getLogger("gateway")
 
 strawberry.enum(Sex, description="M, F or X.")
 strawberry.enum(AssociateKind, description="How two persons are linked.")
@@ -186,28 +188,26 @@ async def _mutate(
         await audit.append(tx, [entry(sorted(ids), outcome)], ctx.audit_key)
         return row
 
+    # R1: no token, no write; refused before any lock, write or audit event, so that an
+    # anonymous request cannot make the audit log (and its head's lock) work for it.
+    if caller.is_public:
+        raise GatewayError(Code.UNAUTHENTICATED, "writing needs a token")
     try:
-        if caller.is_public:
-            raise GatewayError(Code.UNAUTHENTICATED, "writing needs a token")
         if ctx.purpose is None:
             raise GatewayError(
                 Code.PURPOSE_REQUIRED, "state the purpose of this write in the X-Purpose header"
             )
-        async with ctx.graph.driver.session(database=ctx.graph.database) as session:
-            return await session.execute_write(transaction)
+        return await ctx.graph.write(transaction, key)
     except GatewayError as refused:
+        if refused.code in _NOT_REFUSALS:
+            raise
         await _audit_refusal(ctx, entry(_targets(arguments), f"REFUSED:{refused.code.value}"))
         raise
-    except (ServiceUnavailable, SessionExpired, DriverError, OSError) as error:
-        raise GatewayError(
-            Code.SERVICE_UNAVAILABLE, "the graph is unavailable; nothing was written"
-        ) from error
-    except Neo4jError as error:
-        if error.code and "ConstraintValidationFailed" in error.code:
-            raise GatewayError(
-                Code.CONFLICT, "a concurrent write got there first; nothing was written"
-            ) from error
-        raise
+
+
+# Failures of the graph, not refusals of the caller: there is nothing to audit (and no graph
+# to audit it in).
+_NOT_REFUSALS = {Code.SERVICE_UNAVAILABLE, Code.COMMIT_OUTCOME_UNKNOWN}
 
 
 _LABELS = {
@@ -235,12 +235,19 @@ def _targets(arguments: dict[str, Any]) -> list[str]:
 
 
 async def _audit_refusal(ctx: Context, event: dict[str, Any]) -> None:
-    """Record the refused attempt (R15); the request fails either way."""
+    """Record the refused attempt (R15). If it cannot be recorded, the operator is told (in
+    the log, without personal data) and the client gets SERVICE_UNAVAILABLE instead of the
+    refusal: a refusal the audit log does not hold must not look like one it does."""
     try:
-        async with ctx.graph.driver.session(database=ctx.graph.database) as session:
-            await session.execute_write(audit.append, [event], ctx.audit_key)
-    except Exception:
-        pass
+        await ctx.graph.write(lambda tx: audit.append(tx, [event], ctx.audit_key))
+    except GatewayError as error:
+        log.error(
+            "audit: a refused %s by agency %s could not be recorded (%s)",
+            event["operation"], event["agencyId"], error.code.value,
+        )  # fmt: skip
+        raise GatewayError(
+            Code.SERVICE_UNAVAILABLE, "the audit log is unavailable; the request was not carried out"
+        ) from error
 
 
 @strawberry.type

@@ -23,7 +23,7 @@ from gateway.cypher.compiler import Compiler, Page, Statement
 from gateway.errors import Code, GatewayError
 from gateway.graphql import types as t
 from gateway.graphql.context import Context
-from gateway.graphql.limits import Limits, rule
+from gateway.graphql.limits import CostLimit, Limits, rule
 from gateway.rules import policy
 
 
@@ -232,6 +232,7 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules([limit_rule]),
+        lambda: CostLimit(limits),  # after validation: the cost depends on the variables
         # Clients repeat the same documents: parse and validate each once.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -88,9 +88,15 @@ async def graphql(request: Request) -> Response:
     body: dict[str, Any] = {"data": result.data}
     if errors:
         body["errors"] = errors
-        if result.data is None and any(e["extensions"]["code"] == Code.SERVICE_UNAVAILABLE for e in errors):
+        # The graph failed and nothing was answered: 503 for reads and writes alike.
+        if all(v is None for v in (result.data or {}).values()) and any(
+            e["extensions"]["code"] in _UNAVAILABLE for e in errors
+        ):
             return JSONResponse(body, 503)
     return JSONResponse(body)
+
+
+_UNAVAILABLE = {Code.SERVICE_UNAVAILABLE, Code.COMMIT_OUTCOME_UNKNOWN}
 
 
 async def _payload(request: Request, limit: int) -> dict[str, Any]:

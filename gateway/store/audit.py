@@ -16,6 +16,7 @@ with ``append``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Driver
+from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, unit_of_work
 
 from gateway.cypher.compiler import REF
+from gateway.store.db import CLIENT_MARGIN, WRITE_TIMEOUT
 
 GENESIS = ""
 _FIELDS = ("seq", "id", "atMs", "userId", "agencyId", "operation", "purpose", "ids", "hit", "outcome")
@@ -139,18 +141,31 @@ async def append(
 
 
 class AuditLog:
-    """Group commit for read events: one transaction for all events waiting at the time."""
+    """Group commit for read events: one transaction for all events waiting at the time.
 
-    def __init__(self, driver: AsyncDriver, database: str | None, key: bytes, batch: int = 256) -> None:
+    Each batch is one attempt: the driver retries it only while nothing was committed, and
+    after any failure (including a commit whose outcome is unknown) its requests fail and the
+    writer reads the head afresh, so a batch is never appended twice. ``close`` fails every
+    request still waiting, so none hangs through a shutdown.
+    """
+
+    def __init__(
+        self, driver: AsyncDriver, database: str | None, key: bytes, batch: int = 256,
+        timeout: float = WRITE_TIMEOUT,
+    ) -> None:  # fmt: skip
         self._driver = driver
         self.key = key
         self._database = database
         self._batch = batch
+        self._timeout = timeout
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._head: Head | None = None  # where this writer left the chain
+        self._closed = False
 
     async def record(self, e: dict[str, Any]) -> None:
+        if self._closed:
+            raise AuditUnavailable("the audit writer is shut down")
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -158,8 +173,15 @@ class AuditLog:
         await done
 
     async def close(self) -> None:
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while not self._queue.empty():
+            _, done = self._queue.get_nowait()
+            if not done.done():
+                done.set_exception(AuditUnavailable("the audit writer is shut down"))
 
     async def _run(self) -> None:
         while True:
@@ -167,19 +189,37 @@ class AuditLog:
             while not self._queue.empty() and len(batch) < self._batch:
                 batch.append(self._queue.get_nowait())
             try:
-                async with self._driver.session(database=self._database) as session:
-                    self._head = await session.execute_write(
-                        append, [e for e, _ in batch], self.key, self._head
-                    )
+                self._head = await self._append([e for e, _ in batch])
+                failure: BaseException | None = None
+            except asyncio.CancelledError:
+                self._head = None
+                _settle(batch, AuditUnavailable("the audit writer is shut down"))
+                raise
             except Exception as error:  # the requests fail; the writer goes on
                 self._head = None
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(AuditUnavailable(str(error)))
-                continue
-            for _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+                failure = AuditUnavailable(type(error).__name__)
+            _settle(batch, failure)
+
+    async def _append(self, events: list[dict[str, Any]]) -> Head:
+        @unit_of_work(timeout=self._timeout)
+        async def transaction(tx: AsyncManagedTransaction) -> Head:
+            return await append(tx, events, self.key, self._head)
+
+        async with (
+            asyncio.timeout(self._timeout + CLIENT_MARGIN),
+            self._driver.session(database=self._database) as session,
+        ):
+            return await session.execute_write(transaction)
+
+
+def _settle(batch: list[tuple[dict[str, Any], asyncio.Future[None]]], failure: BaseException | None) -> None:
+    for _, done in batch:
+        if done.done():
+            continue
+        if failure is None:
+            done.set_result(None)
+        else:
+            done.set_exception(failure)
 
 
 _STORED = {*_FIELDS, "prevHash", "hash", "at"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from gateway.errors import Code, GatewayError
 from gateway.rules.caller import Caller
 from gateway.store.db import Graph
 from graph_schema.model import AgencyKind, Scope
@@ -22,6 +23,11 @@ OPTIONAL MATCH (a)-[auth:AUTHORIZED_BY]->(ncb:Agency {kind: 'NCB', active: true}
 RETURN a.kind AS kind, a.subtype AS subtype, a.active AS active, c.code AS country,
        auth.scopes AS scopes
 """
+
+
+# Every request waits for this look-up (when the cache has no answer): a graph that cannot
+# answer one indexed look-up in this time is not serving, whatever it says.
+LOOKUP_TIMEOUT = 5.0
 
 
 class CallerUnknown(Exception):
@@ -48,7 +54,12 @@ class CallerDirectory:
         return hit[1]
 
     async def _load(self, user: str, agency: str) -> Caller | None:
-        records = await self._graph.read(_AGENCY, {"agency": agency})
+        try:
+            records = await self._graph.read(_AGENCY, {"agency": agency}, timeout=LOOKUP_TIMEOUT)
+        except GatewayError as error:
+            raise GatewayError(
+                Code.SERVICE_UNAVAILABLE, "the graph is unavailable; try again shortly"
+            ) from error
         if not records or not records[0]["active"]:
             return None
         row = records[0]
