@@ -133,7 +133,9 @@ def test_missing_assets_gives_503_naming_the_install_command(tmp_path: Path) -> 
     assert "npm ci --prefix playground" in response.text
 
 
-def test_bootstrap_wires_fetcher_tabs_and_header_persistence(assets: Path) -> None:
+def test_bootstrap_wires_fetcher_tabs_and_keeps_headers_in_memory_only(assets: Path) -> None:
     js = _client(assets).get("/playground/assets/playground.js").text
     assert "GraphiQL.createFetcher({ url: config.endpoint })" in js
-    assert "defaultTabs" in js and "shouldPersistHeaders: true" in js
+    assert "defaultTabs" in js and "shouldPersistHeaders: false" in js
+    assert "storage: storage" in js  # GraphiQL's tabs and headers never reach localStorage
+    assert "localStorage.setItem" not in js
