@@ -45,9 +45,10 @@ def _code_of(error: GraphQLError) -> str:
     return Code.BAD_USER_INPUT.value
 
 
-# graphql-core ends a message with its suggestions: "Cannot query field 'nme' on type 'Person'.
-# Did you mean 'name'?", also for arguments, types, enum values and input fields.
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# graphql-core's suggestions: "Cannot query field 'nme' on type 'Person'. Did you mean 'name'?",
+# also for arguments, types, enum values and input fields, where more text may follow
+# ("... Did you mean 'name'? Found: {nme: 1}."). Names hold no "?", so the sentence ends there.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def without_suggestions(message: str) -> str:

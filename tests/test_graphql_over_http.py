@@ -21,7 +21,9 @@ JSON_HEADERS = {"content-type": "application/json"}
 def post(gateway: GatewayProcess, body: object = None, content: bytes | None = None,
          headers: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
     data = content if content is not None else json.dumps(body).encode()
-    return httpx.post(f"{gateway.url}/graphql", content=data, headers={**JSON_HEADERS, **(headers or {})}, timeout=30)
+    return httpx.post(
+        f"{gateway.url}/graphql", content=data, headers={**JSON_HEADERS, **(headers or {})}, timeout=30
+    )
 
 
 def test_graphql_response_json_is_served_when_accepted_and_json_otherwise(gateway: GatewayProcess) -> None:
@@ -34,7 +36,9 @@ def test_graphql_response_json_is_served_when_accepted_and_json_otherwise(gatewa
     assert post(gateway, query, headers={"accept": "text/html"}).status_code == 406
 
 
-@pytest.mark.parametrize("query", ["{ countries { code ", "{ countries { nope } }"], ids=["parse", "validation"])
+@pytest.mark.parametrize(
+    "query", ["{ countries { code ", "{ countries { nope } }"], ids=["parse", "validation"]
+)
 def test_request_errors_answer_400_without_data_in_the_new_media_type_and_200_in_json(
     gateway: GatewayProcess, query: str
 ) -> None:
@@ -50,7 +54,10 @@ def test_request_errors_answer_400_without_data_in_the_new_media_type_and_200_in
         (None, b'{"query": "{ countries { code } }"}'),
         ("text/plain", b'{"query": "{ countries { code } }"}'),
         ("application/x-www-form-urlencoded", b"query=%7B%20countries%20%7B%20code%20%7D%20%7D"),
-        ("multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ countries { code } }\r\n--x--'),
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ countries { code } }\r\n--x--',
+        ),
         ("application/json; charset=latin-1", b'{"query": "{ countries { code } }"}'),
     ],
     ids=["none", "text-plain", "form", "multipart", "latin-1"],
@@ -84,7 +91,9 @@ def test_bodies_that_are_not_json_are_refused_with_415(
     ids=["op-0", "op-false", "op-empty", "op-unknown", "op-on-anonymous", "two-ops", "vars-string",
          "ext-list", "query-0", "no-query"],
 )  # fmt: skip
-def test_a_bad_envelope_is_400_with_a_clear_message(gateway: GatewayProcess, body: object, message: str) -> None:
+def test_a_bad_envelope_is_400_with_a_clear_message(
+    gateway: GatewayProcess, body: object, message: str
+) -> None:
     for accept in ("application/json", GRAPHQL_RESPONSE):
         response = post(gateway, body, headers={"accept": accept})
         assert response.status_code == 400, (accept, response.text)
@@ -106,7 +115,11 @@ def test_json_nested_5000_deep_is_400_not_500(gateway: GatewayProcess) -> None:
 
 def test_lone_surrogates_in_variables_are_400(gateway: GatewayProcess) -> None:
     body = b'{"query": "query($n: String!) { persons(filter: {name: $n}) { totalCount } }", "variables": {"n": "ab\\ud800cd"}}'
-    response = post(gateway, content=body, headers={"Authorization": f"Bearer {token('ncb-fr')}", "X-Purpose": "INVESTIGATION"})
+    response = post(
+        gateway,
+        content=body,
+        headers={"Authorization": f"Bearer {token('ncb-fr')}", "X-Purpose": "INVESTIGATION"},
+    )
     assert response.status_code == 400
     assert "surrogate" in response.json()["errors"][0]["message"]
 
@@ -134,9 +147,15 @@ def test_every_answer_of_graphql_is_no_store(
 
 def test_graphql_http_audit_passes_every_must_and_at_least_21_of_23_shoulds(gateway: GatewayProcess) -> None:
     if shutil.which("node") is None or not (AUDIT_DIR / "node_modules" / "graphql-http").is_dir():
-        pytest.fail("the graphql-http audit is not installed: run `make setup` (npm ci --prefix tests/http-audit)")
+        pytest.fail(
+            "the graphql-http audit is not installed: run `make setup` (npm ci --prefix tests/http-audit)"
+        )
     run = subprocess.run(
-        ["node", "audit.mjs", f"{gateway.url}/graphql"], cwd=AUDIT_DIR, capture_output=True, text=True, timeout=120
+        ["node", "audit.mjs", f"{gateway.url}/graphql"],
+        cwd=AUDIT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     counts = json.loads(run.stdout)

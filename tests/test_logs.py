@@ -29,16 +29,21 @@ def request_line(gateway: GatewayProcess, correlation: str) -> dict[str, Any]:
     return found[0]
 
 
-def test_a_refused_screening_logs_neither_the_name_nor_the_date_of_birth(gateway: GatewayProcess, client: Client) -> None:
+def test_a_refused_screening_logs_neither_the_name_nor_the_date_of_birth(
+    gateway: GatewayProcess, client: Client
+) -> None:
     variables = {"input": {"familyName": NAME, "givenNames": GIVEN, "dateOfBirth": BIRTH}}
     refused = [
         client.post(SCREEN, variables, purpose="ASYLUM_SCREENING"),  # anonymous: may not screen
         client.post(SCREEN, variables, agency="asylum-nl", purpose="CURIOSITY"),  # unknown purpose
         client.post(  # the values in the query text, and a type error that quotes them back
             f'{{ screen(input: {{familyName: "{NAME}", givenNames: "{GIVEN}", dateOfBirth: "{BIRTH}", x: 1}}) {{ outcome }} }}',
-            agency="asylum-nl", purpose="ASYLUM_SCREENING",
+            agency="asylum-nl",
+            purpose="ASYLUM_SCREENING",
         ),
-        client.post(SCREEN, {"input": {**variables["input"], "dateOfBirth": f"{BIRTH}-{NAME}"}}, agency="asylum-nl"),
+        client.post(
+            SCREEN, {"input": {**variables["input"], "dateOfBirth": f"{BIRTH}-{NAME}"}}, agency="asylum-nl"
+        ),
     ]
     for response in refused:
         assert response.json()["errors"], response.text
@@ -46,24 +51,34 @@ def test_a_refused_screening_logs_neither_the_name_nor_the_date_of_birth(gateway
     for value in (NAME, GIVEN, BIRTH, "1961"):
         assert value not in text
     assert "Traceback" not in "".join(
-        json.dumps(r) for r in lines(gateway) if r.get("correlationId") in {x.headers["x-correlation-id"] for x in refused}
+        json.dumps(r)
+        for r in lines(gateway)
+        if r.get("correlationId") in {x.headers["x-correlation-id"] for x in refused}
     )
     first = request_line(gateway, refused[0].headers["x-correlation-id"])
     assert first["operation"] == "Screen" and first["outcome"] == "FORBIDDEN" and first["status"] == 200
     assert {"ms", "path", "method", "correlationId"} <= first.keys() and "agency" not in first
     second = request_line(gateway, refused[1].headers["x-correlation-id"])
-    assert second["agency"] == "asylum-nl" and second["outcome"] == "PURPOSE_REQUIRED" and second["status"] == 400
+    assert (
+        second["agency"] == "asylum-nl"
+        and second["outcome"] == "PURPOSE_REQUIRED"
+        and second["status"] == 400
+    )
 
 
 def test_an_internal_error_logs_its_traceback_under_the_correlation_id_the_client_got(
     gateway: GatewayProcess, client: Client, seeded: Driver
 ) -> None:
     # A value of the wrong type in the graph makes serialising the answer fail unexpectedly.
-    seeded.execute_query("MATCH (p:Person {id: 'P-DEMO-003'}) SET p.savedDob = p.dateOfBirth, p.dateOfBirth = 'garbage'")
+    seeded.execute_query(
+        "MATCH (p:Person {id: 'P-DEMO-003'}) SET p.savedDob = p.dateOfBirth, p.dateOfBirth = 'garbage'"
+    )
     try:
         response = client.post('{ person(id: "P-DEMO-003") { id dateOfBirth } }', agency="ncb-fr")
     finally:
-        seeded.execute_query("MATCH (p:Person {id: 'P-DEMO-003'}) SET p.dateOfBirth = p.savedDob REMOVE p.savedDob")
+        seeded.execute_query(
+            "MATCH (p:Person {id: 'P-DEMO-003'}) SET p.dateOfBirth = p.savedDob REMOVE p.savedDob"
+        )
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     correlation = error["extensions"]["correlationId"]

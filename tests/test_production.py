@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from neo4j import Driver
 
 from gateway.settings import REPO_ROOT, Settings
@@ -97,10 +97,18 @@ def test_development_still_suggests(gateway: GatewayProcess) -> None:
     assert "Did you mean" in post(gateway, "{ countries { cod } }").text
 
 
-def test_production_accepts_jwks_tokens_and_refuses_hs256_and_long_lived_ones(production: GatewayProcess) -> None:
+def test_production_accepts_jwks_tokens_and_refuses_hs256_and_long_lived_ones(
+    production: GatewayProcess,
+) -> None:
     query = "{ countries { code } }"
     assert post(production, query, {"Authorization": f"Bearer {rs256('ncb-fr')}"}).status_code == 200
-    for bad in (token("ncb-fr"), rs256("ncb-fr", lifetime=13 * 3600), rs256("ncb-fr", lifetime=100 * 365 * 86400)):
+    now = int(time.time())
+    es256_naming_the_rsa_key = jwt.encode(
+        {"sub": "x", "agency": "ncb-fr", "iss": "gateway-dev", "aud": "gateway", "iat": now, "exp": now + 60},
+        ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": "prod-1"},
+    )  # fmt: skip
+    for bad in (token("ncb-fr"), rs256("ncb-fr", lifetime=13 * 3600), rs256("ncb-fr", lifetime=100 * 365 * 86400),
+                es256_naming_the_rsa_key):  # fmt: skip
         response = post(production, query, {"Authorization": f"Bearer {bad}"})
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

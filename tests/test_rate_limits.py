@@ -93,7 +93,11 @@ def test_agencies_and_addresses_are_limited_with_429_and_retry_after(limited: Ga
     # The address's bucket (8): four taken above, four more, then everything from it is 429,
     # a forged token included: the limit comes before any token verification.
     assert [post(limited).status_code for _ in range(4)] == [200] * 4
-    for headers in ({}, {"Authorization": "Bearer forged.token.here"}, {"Authorization": f"Bearer {token('ncb-de')}"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer forged.token.here"},
+        {"Authorization": f"Bearer {token('ncb-de')}"},
+    ):
         response = post(limited, headers)
         assert response.status_code == 429, headers
         assert "address" in response.json()["errors"][0]["message"]

@@ -74,8 +74,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             absent_floor=settings.absent_floor_ms / 1000,
             max_tokens=settings.max_tokens,
             suggestions=settings.suggestions,
-            per_address=RateLimiter(settings.rate_per_address, settings.burst_per_address, settings.rate_buckets),
-            per_agency=RateLimiter(settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets),
+            per_address=RateLimiter(
+                settings.rate_per_address, settings.burst_per_address, settings.rate_buckets
+            ),
+            per_agency=RateLimiter(
+                settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets
+            ),
         )
         try:
             yield
@@ -99,7 +103,9 @@ def examples(settings: Settings) -> Sequence[playground.Example]:
     from seed import demo
 
     def headers(agency: str, purpose: str) -> str:
-        if settings.development and settings.demo_tokens and not settings.jwks_url:  # see Settings.demo_tokens
+        if (
+            settings.development and settings.demo_tokens and not settings.jwks_url
+        ):  # see Settings.demo_tokens
             token = mint(settings, agency, f"demo-{agency}", 8 * 3600)
         else:
             token = f"<a token for {agency}, e.g. from: gateway token --agency {agency}>"

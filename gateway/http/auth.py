@@ -50,9 +50,7 @@ class RemoteKeySet:
     """A JWKS fetched over HTTP(S), cached, refreshed in the background when stale and on
     demand (rate-limited) when a token names an unknown kid."""
 
-    def __init__(
-        self, url: str, timeout: float, cache_seconds: float, refresh_seconds: float
-    ) -> None:
+    def __init__(self, url: str, timeout: float, cache_seconds: float, refresh_seconds: float) -> None:
         self._url = url
         self._timeout = timeout
         self._cache_seconds = cache_seconds
@@ -198,7 +196,9 @@ class TokenVerifier:
         found = _pick(self._local, kid)
         if found is None:
             raise InvalidToken(
-                f"no key {kid!r} in the JWKS" if kid else "the token names no kid and the JWKS holds several keys"
+                f"no key {kid!r} in the JWKS"
+                if kid
+                else "the token names no kid and the JWKS holds several keys"
             )
         return found.key, found.algorithm_name
 

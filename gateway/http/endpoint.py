@@ -58,7 +58,9 @@ class Services:
     per_agency: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
 
 
-def _respond(body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None
+) -> Response:
     return JSONResponse(body, status, headers={**NO_STORE, **(headers or {})}, media_type=media)
 
 
@@ -73,7 +75,9 @@ class RequestRefused(Exception):
         errors = [{"message": self.message, "extensions": {"code": self.code.value}}]
         # application/json clients have always seen "data": null here; the new media type
         # follows the spec and leaves it out.
-        body: dict[str, Any] = {"errors": errors} if media == GRAPHQL_RESPONSE else {"data": None, "errors": errors}
+        body: dict[str, Any] = (
+            {"errors": errors} if media == GRAPHQL_RESPONSE else {"data": None, "errors": errors}
+        )
         return _respond(body, self.status, media, self.headers)
 
 
@@ -111,7 +115,9 @@ async def graphql(request: Request) -> Response:
         )
     except CannotGetOperationTypeError:  # _operation checks first; this is the backstop
         log["outcome"] = Code.BAD_USER_INPUT.value
-        return RequestRefused(400, Code.BAD_USER_INPUT, "operationName names no operation of the document").response(media)
+        return RequestRefused(
+            400, Code.BAD_USER_INPUT, "operationName names no operation of the document"
+        ).response(media)
     log["executeMs"] = round((time.perf_counter() - executed) * 1000, 1)
     correlation = log.get("correlationId", "-")
     errors = [client_error(e, correlation, services.suggestions) for e in result.errors or ()]
@@ -150,7 +156,9 @@ async def graphql(request: Request) -> Response:
 def _get(services: Services, media: str) -> Response:
     if services.playground:
         return Response(status_code=307, headers={"Location": "/playground", **NO_STORE})
-    raise RequestRefused(405, Code.BAD_USER_INPUT, "send GraphQL requests as POST with a JSON body", {"Allow": "POST"})
+    raise RequestRefused(
+        405, Code.BAD_USER_INPUT, "send GraphQL requests as POST with a JSON body", {"Allow": "POST"}
+    )
 
 
 def _limit(limiter: RateLimiter, key: str, what: str) -> None:
@@ -214,7 +222,11 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
     _check_json(payload)
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         raise RequestRefused(400, Code.BAD_USER_INPUT, 'the body must be a JSON object with a "query" string')
-    for key, kind in (("variables", "a JSON object"), ("extensions", "a JSON object"), ("operationName", "a string")):
+    for key, kind in (
+        ("variables", "a JSON object"),
+        ("extensions", "a JSON object"),
+        ("operationName", "a string"),
+    ):
         value = payload.get(key)
         if value is not None and not isinstance(value, dict if kind == "a JSON object" else str):
             raise RequestRefused(400, Code.BAD_USER_INPUT, f'"{key}" must be {kind} or null')
@@ -228,7 +240,9 @@ def _check_json(value: Any) -> None:
     while stack:
         item, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise RequestRefused(400, Code.BAD_USER_INPUT, f"the body's JSON is nested deeper than {MAX_JSON_DEPTH}")
+            raise RequestRefused(
+                400, Code.BAD_USER_INPUT, f"the body's JSON is nested deeper than {MAX_JSON_DEPTH}"
+            )
         if isinstance(item, dict):
             stack.extend((k, depth + 1) for k in item)
             stack.extend((v, depth + 1) for v in item.values())
@@ -239,7 +253,9 @@ def _check_json(value: Any) -> None:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 raise RequestRefused(
-                    400, Code.BAD_USER_INPUT, "the body holds a string that is not valid Unicode (a lone surrogate)"
+                    400,
+                    Code.BAD_USER_INPUT,
+                    "the body holds a string that is not valid Unicode (a lone surrogate)",
                 ) from None
 
 
@@ -256,7 +272,9 @@ def _operations(query: str, max_tokens: int) -> tuple[str | None, ...] | None:
     try:
         document = parse(query, no_location=True, max_tokens=max_tokens)
         names: tuple[str | None, ...] | None = tuple(
-            d.name.value if d.name else None for d in document.definitions if isinstance(d, OperationDefinitionNode)
+            d.name.value if d.name else None
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
         )
     except GraphQLError:
         names = None
@@ -280,7 +298,9 @@ def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
         return wanted
     if len(names) > 1:
         raise RequestRefused(
-            400, Code.BAD_USER_INPUT, "the document holds several operations: name the one to run in operationName"
+            400,
+            Code.BAD_USER_INPUT,
+            "the document holds several operations: name the one to run in operationName",
         )
     return names[0] if names else None
 

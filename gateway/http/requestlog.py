@@ -41,7 +41,10 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER.encode(), correlation.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (CORRELATION_HEADER.encode(), correlation.encode()),
+                ]
             await send(message)
 
         try:
