@@ -13,8 +13,10 @@ COPY graph_schema graph_schema
 COPY seed seed
 RUN pip install --no-cache-dir .
 COPY --from=assets /app/playground/node_modules playground/node_modules
-ENV GATEWAY_HOST=0.0.0.0
+# Production unless told otherwise: no playground, introspection or suggestions, a JWKS is
+# required (GATEWAY_JWKS_URL) and no demo data is seeded.
+ENV GATEWAY_HOST=0.0.0.0 GATEWAY_ENV=production
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=6 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz').status == 200 else 1)"
-CMD ["sh", "-c", "gateway migrate && gateway seed --if-empty --persons ${DEMO_PERSONS:-2000} && gateway serve"]
+CMD ["sh", "-c", "gateway migrate && if [ \"$GATEWAY_ENV\" = development ]; then gateway seed --if-empty --persons ${DEMO_PERSONS:-2000}; fi && exec gateway serve"]

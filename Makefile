@@ -7,11 +7,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASSETS := playground/node_modules/.package-lock.json
+AUDIT  := tests/http-audit/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
 .PHONY: run test bench bench-screening lint setup stop clean
 
+# Development mode: an HS256 secret generated into .local/, demo data, demo tokens, the
+# playground and introspection. Production (GATEWAY_ENV's default) needs GATEWAY_JWKS_URL.
+run: export GATEWAY_ENV = development
 run: setup
+	@echo "Development mode (GATEWAY_ENV=development): demo data and tokens; never expose this server."
 	$(BIN)/gateway neo4j start
 	$(BIN)/gateway migrate
 	$(BIN)/gateway seed --if-empty --persons $(DEMO_PERSONS) --seed 1
@@ -34,7 +39,7 @@ lint: setup
 	$(BIN)/ruff check gateway graph_schema seed tests bench
 	$(BIN)/mypy gateway graph_schema seed
 
-setup: $(DEPS) $(ASSETS)
+setup: $(DEPS) $(ASSETS) $(AUDIT)
 	$(BIN)/gateway neo4j install
 
 $(BIN)/python:
@@ -48,8 +53,12 @@ $(DEPS): pyproject.toml | $(BIN)/python
 $(ASSETS): playground/package.json playground/package-lock.json
 	npm ci --prefix playground --no-audit --no-fund --loglevel=error
 
+# The graphql-http conformance audit that tests/test_graphql_over_http.py runs (registry only).
+$(AUDIT): tests/http-audit/package.json tests/http-audit/package-lock.json
+	npm ci --prefix tests/http-audit --no-audit --no-fund --loglevel=error
+
 stop:
 	-$(BIN)/gateway neo4j stop
 
 clean: stop
-	rm -rf $(VENV) .local playground/node_modules
+	rm -rf $(VENV) .local playground/node_modules tests/http-audit/node_modules

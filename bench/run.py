@@ -57,7 +57,7 @@ async def measure(call: Callable[[int], Awaitable[None]], concurrency: int) -> t
 
 
 async def bench(url: str, uri: str, password: str, subjects: list[str]) -> None:
-    settings = Settings(GATEWAY_JWT_SECRET="bench-secret-" + "y" * 40)  # type: ignore[call-arg]
+    settings = Settings(GATEWAY_JWT_SECRET="bench-secret-" + "y" * 40, GATEWAY_ENV="development")  # type: ignore[call-arg]
     token = mint(settings, AGENCY, "bench", 3600)
     driver = AsyncGraphDatabase.driver(uri, auth=("neo4j", password),
                                        notifications_min_severity=NotificationMinimumSeverity.OFF)  # fmt: skip
@@ -144,7 +144,9 @@ def main() -> None:
         subjects = [r["id"] for r in rows]
         random.Random(1).shuffle(subjects)
         env = {**os.environ, "NEO4J_URI": server.bolt_uri, "NEO4J_PASSWORD": server.password(),
-               "GATEWAY_JWT_SECRET": "bench-secret-" + "y" * 40, "GATEWAY_PLAYGROUND": "false"}  # fmt: skip
+               "GATEWAY_JWT_SECRET": "bench-secret-" + "y" * 40, "GATEWAY_PLAYGROUND": "false",
+               # HS256 bench tokens need development mode; one client address needs no limits.
+               "GATEWAY_ENV": "development", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0"}  # fmt: skip
         gateway = GatewayProcess(env)
         try:
             print(f"{PERSONS:,} persons; {REQUESTS} requests per query and level; caller {AGENCY}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -144,14 +145,23 @@ def serve(
     """Serve the GraphQL endpoint (http://HOST:PORT/graphql)."""
     import uvicorn
 
+    from gateway import logs
+
     settings = get_settings()
+    if problems := settings.production_problems():
+        raise fail("; ".join(problems), 2)
+    logs.configure()
+    logging.getLogger("gateway").info(
+        "starting", extra={"fields": {"env": settings.env, "playground": settings.playground,
+                                      "introspection": settings.introspection}},
+    )  # fmt: skip
     uvicorn.run(
         "gateway.http.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        log_level="info",
-        access_log=False,
+        log_config=None,  # logs.configure's JSON lines
+        access_log=False,  # one line per request comes from gateway.http.requestlog instead
     )
 
 
@@ -171,15 +181,20 @@ def expire() -> None:
 def token(
     agency: Annotated[str, typer.Option(help="The agency id, e.g. ncb-fr.")],
     user: Annotated[str, typer.Option(help="The user's name.")] = "dev",
-    ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d.")] = "1h",
+    ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d; at most GATEWAY_MAX_TOKEN_TTL.")] = "1h",
 ) -> None:
     """Mint a development token (HS256) for an agency."""
     from gateway.http.auth import mint
 
     settings = get_settings()
-    if settings.jwks_url:
-        raise fail("GATEWAY_JWKS_URL is set: tokens come from your identity provider", 2)
-    typer.echo(mint(settings, agency, user, _seconds(ttl)))
+    if settings.jwks_url or not settings.development:
+        raise fail("tokens come from your identity provider (GATEWAY_JWKS_URL); "
+                   "`gateway token` mints only with GATEWAY_ENV=development", 2)  # fmt: skip
+    seconds = _seconds(ttl)
+    if seconds > settings.max_token_ttl:
+        raise fail(f"--ttl {ttl!r} exceeds GATEWAY_MAX_TOKEN_TTL ({settings.max_token_ttl} s): "
+                   "the gateway would refuse the token", 2)  # fmt: skip
+    typer.echo(mint(settings, agency, user, seconds))
 
 
 def _seconds(ttl: str) -> int:
@@ -196,6 +211,8 @@ def demo_tokens() -> None:
     from gateway.http.auth import mint
 
     settings = get_settings()
+    if settings.jwks_url or not settings.development:
+        raise fail("demo tokens exist only with GATEWAY_ENV=development", 2)
     for agency in DEMO_AGENCIES:
         typer.echo(f"{agency:14} {mint(settings, agency, f'demo-{agency}', 8 * 3600)}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,7 @@ class Code(StrEnum):
     # The graph failed while committing a write: it may or may not have been written.
     COMMIT_OUTCOME_UNKNOWN = "COMMIT_OUTCOME_UNKNOWN"
     CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -46,8 +47,19 @@ def _code_of(error: GraphQLError) -> str:
     return Code.BAD_USER_INPUT.value
 
 
-def client_error(error: GraphQLError) -> dict[str, Any]:
-    """The JSON form of one error, with unexpected ones masked behind a correlation id."""
+# graphql-core's suggestions: "Cannot query field 'nme' on type 'Person'. Did you mean 'name'?",
+# also for arguments, types, enum values and input fields, where more text may follow
+# ("... Did you mean 'name'? Found: {nme: 1}."). Names hold no "?", so the sentence ends there.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
+def client_error(error: GraphQLError, correlation_id: str, suggestions: bool = True) -> dict[str, Any]:
+    """The JSON form of one error. Unexpected ones are masked behind the request's correlation
+    id, under which their traceback is logged (and nothing else about the request)."""
     original = error.original_error
     if isinstance(original, GatewayError):
         out: dict[str, Any] = {
@@ -61,14 +73,18 @@ def client_error(error: GraphQLError) -> dict[str, Any]:
         # Errors in the request itself (parse, validation, variable coercion, our limits),
         # raised before any resolver ran: graphql-core's messages name the problem.
         out = {k: v for k, v in error.formatted.items() if k != "path"}
+        if not suggestions:
+            out["message"] = without_suggestions(out["message"])
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", _code_of(error))
         out["extensions"] = extensions
         return out
-    correlation = uuid.uuid4().hex
-    log.error("unexpected error %s", correlation, exc_info=original)
+    log.error(
+        "unexpected error", exc_info=original,
+        extra={"fields": {"correlationId": correlation_id, "path": [str(p) for p in error.path]}},
+    )  # fmt: skip
     return {
-        "message": f"Internal error (reference {correlation})",
+        "message": f"Internal error (reference {correlation_id})",
         "path": error.path,
-        "extensions": {"code": Code.INTERNAL_SERVER_ERROR.value, "correlationId": correlation},
+        "extensions": {"code": Code.INTERNAL_SERVER_ERROR.value, "correlationId": correlation_id},
     }

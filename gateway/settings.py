@@ -1,13 +1,15 @@
 """Configuration, read from the environment (and a git-ignored ``.env``).
 
-Every setting has a default that works on a developer's machine after ``make run``; the
-README's configuration table lists them.
+``GATEWAY_ENV`` is ``production`` unless set: introspection, the playground and field
+suggestions are off and a JWKS is required. ``make run`` sets ``development``, whose defaults
+work on a developer's machine. The README's configuration table lists every setting.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,17 +36,39 @@ class Settings(BaseSettings):
     neo4j_heap: str = Field("4g", alias="NEO4J_HEAP")
     neo4j_pagecache: str = Field("4g", alias="NEO4J_PAGECACHE")
 
-    # The HTTP service.
+    # production unless told otherwise: a forgotten variable must not open the service up.
+    env: Literal["production", "development"] = Field("production", alias="GATEWAY_ENV")
+
+    # The HTTP service. Unset switches follow GATEWAY_ENV (on in development, off in production).
     host: str = Field("127.0.0.1", alias="GATEWAY_HOST")
     port: int = Field(8000, alias="GATEWAY_PORT")
-    playground: bool = Field(True, alias="GATEWAY_PLAYGROUND")
-    introspection: bool = Field(True, alias="GATEWAY_INTROSPECTION")
+    playground_switch: bool | None = Field(None, alias="GATEWAY_PLAYGROUND")
+    introspection_switch: bool | None = Field(None, alias="GATEWAY_INTROSPECTION")
+    # "Did you mean ...?" in validation errors names fields and types: with introspection off
+    # they would still let a client recover the schema.
+    suggestions_switch: bool | None = Field(None, alias="GATEWAY_FIELD_SUGGESTIONS")
 
     # Tokens (R1). HS256 with a secret in development; RS256/ES256 against a JWKS in production.
     jwt_secret: str = Field("", alias="GATEWAY_JWT_SECRET")
     jwks_url: str = Field("", alias="GATEWAY_JWKS_URL")
     jwt_issuer: str = Field("gateway-dev", alias="GATEWAY_JWT_ISSUER")
     jwt_audience: str = Field("gateway", alias="GATEWAY_JWT_AUDIENCE")
+    # A token whose exp - iat (or exp - now without iat) exceeds this is refused.
+    max_token_ttl: int = Field(12 * 3600, gt=0, alias="GATEWAY_MAX_TOKEN_TTL")
+    # Seconds an HTTP JWKS is trusted before it is fetched again; and at most one fetch per
+    # jwks_refresh_seconds for tokens naming a kid it does not hold (key rotation).
+    jwks_cache_seconds: float = Field(300.0, gt=0, alias="GATEWAY_JWKS_CACHE_SECONDS")
+    jwks_refresh_seconds: float = Field(30.0, ge=0, alias="GATEWAY_JWKS_REFRESH_SECONDS")
+    jwks_timeout_seconds: float = Field(3.0, gt=0, alias="GATEWAY_JWKS_TIMEOUT_SECONDS")
+
+    # Rate limits (token buckets): requests per second and burst, per client address (checked
+    # before any token work) and per agency (once the token is verified). 0 switches one off.
+    rate_per_address: float = Field(20.0, ge=0, alias="GATEWAY_RATE_PER_ADDRESS")
+    burst_per_address: int = Field(40, ge=1, alias="GATEWAY_BURST_PER_ADDRESS")
+    rate_per_agency: float = Field(50.0, ge=0, alias="GATEWAY_RATE_PER_AGENCY")
+    burst_per_agency: int = Field(100, ge=1, alias="GATEWAY_BURST_PER_AGENCY")
+    # Buckets kept in memory at most; idle (refilled) ones are dropped first.
+    rate_buckets: int = Field(10_000, ge=1, alias="GATEWAY_RATE_BUCKETS")
 
     # Limits on a GraphQL request.
     max_body_bytes: int = Field(100_000, alias="GATEWAY_MAX_BODY_BYTES")
@@ -69,6 +93,32 @@ class Settings(BaseSettings):
         if "neo4j_uri" not in self.model_fields_set:
             self.neo4j_uri = f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
         return self
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def playground(self) -> bool:
+        return self.development if self.playground_switch is None else self.playground_switch
+
+    @property
+    def introspection(self) -> bool:
+        return self.development if self.introspection_switch is None else self.introspection_switch
+
+    @property
+    def suggestions(self) -> bool:
+        return self.development if self.suggestions_switch is None else self.suggestions_switch
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration may not serve in production (empty when it may)."""
+        if self.development or self.jwks_url:
+            return []
+        return [
+            "GATEWAY_ENV is production (the default) and GATEWAY_JWKS_URL is not set: "
+            "set it to your identity provider's JWKS (URL or file), or set "
+            "GATEWAY_ENV=development on a developer's machine"
+        ]
 
     def password(self) -> str:
         if self.neo4j_password:

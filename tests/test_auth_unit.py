@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
@@ -14,14 +18,18 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gateway.http.auth import InvalidToken, TokenVerifier, mint
+from gateway.http.auth import Claims, InvalidToken, KeysUnavailable, TokenVerifier, mint
 from gateway.settings import Settings
 
 SECRET = "unit-secret-" + "z" * 40
 
 
 def settings(**values: str) -> Settings:
-    return Settings(GATEWAY_JWT_SECRET=SECRET, **values)  # type: ignore[call-arg]
+    return Settings(**{"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_ENV": "development", **values})  # type: ignore[arg-type]
+
+
+def verify(verifier: TokenVerifier, token: str) -> Claims:
+    return asyncio.run(verifier.verify(token))
 
 
 def claims(**overrides: object) -> dict[str, object]:
@@ -33,7 +41,7 @@ def claims(**overrides: object) -> dict[str, object]:
 
 
 def test_a_minted_token_verifies_to_its_user_and_agency() -> None:
-    verified = TokenVerifier(settings()).verify(mint(settings(), "ncb-fr", "alice", 60))
+    verified = verify(TokenVerifier(settings()), mint(settings(), "ncb-fr", "alice", 60))
     assert (verified.user, verified.agency) == ("alice", "ncb-fr")
 
 
@@ -53,18 +61,18 @@ def test_a_minted_token_verifies_to_its_user_and_agency() -> None:
 )
 def test_tokens_with_bad_claims_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(InvalidToken):
-        TokenVerifier(settings()).verify(jwt.encode(bad, SECRET, algorithm="HS256"))
+        verify(TokenVerifier(settings()), jwt.encode(bad, SECRET, algorithm="HS256"))
 
 
 def test_a_wrong_signature_is_refused() -> None:
     with pytest.raises(InvalidToken):
-        TokenVerifier(settings()).verify(jwt.encode(claims(), "another-secret-" + "q" * 40, algorithm="HS256"))
+        verify(TokenVerifier(settings()), jwt.encode(claims(), "another-secret-" + "q" * 40, algorithm="HS256"))
 
 
 def test_alg_none_is_refused() -> None:
     unsigned = jwt.encode(claims(), None, algorithm="none")  # type: ignore[arg-type]
     with pytest.raises(InvalidToken):
-        TokenVerifier(settings()).verify(unsigned)
+        verify(TokenVerifier(settings()), unsigned)
 
 
 def _jwks(tmp_path: Path) -> tuple[Path, rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]:
@@ -83,8 +91,8 @@ def _jwks(tmp_path: Path) -> tuple[Path, rsa.RSAPrivateKey, ec.EllipticCurvePriv
 def test_rs256_and_es256_verify_against_a_jwks_file(tmp_path: Path) -> None:
     path, rsa_key, ec_key = _jwks(tmp_path)
     verifier = TokenVerifier(settings(GATEWAY_JWKS_URL=str(path)))
-    assert verifier.verify(jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "r1"})).agency == "ncb-fr"
-    assert verifier.verify(jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "e1"})).user == "alice"
+    assert verify(verifier, jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "r1"})).agency == "ncb-fr"
+    assert verify(verifier, jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "e1"})).user == "alice"
 
 
 def test_hs256_signed_with_the_public_key_is_refused_in_production(tmp_path: Path) -> None:
@@ -102,10 +110,137 @@ def test_hs256_signed_with_the_public_key_is_refused_in_production(tmp_path: Pat
     signature = b64(hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest())
     forged = f"{header}.{payload}.{signature}"
     with pytest.raises(InvalidToken):
-        TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))).verify(forged)
+        verify(TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))), forged)
 
 
 def test_a_token_without_kid_is_refused_when_the_jwks_has_several_keys(tmp_path: Path) -> None:
     path, rsa_key, _ = _jwks(tmp_path)
     with pytest.raises(InvalidToken):
-        TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))).verify(jwt.encode(claims(), rsa_key, algorithm="RS256"))
+        verify(TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))), jwt.encode(claims(), rsa_key, algorithm="RS256"))
+
+
+def test_an_es256_token_naming_an_rsa_keys_kid_is_refused(tmp_path: Path) -> None:
+    path, _, ec_key = _jwks(tmp_path)
+    mismatched = jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "r1"})
+    with pytest.raises(InvalidToken):
+        verify(TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))), mismatched)
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "ok"),
+    [
+        (claims(iat=int(time.time()), exp=int(time.time()) + 12 * 3600), True),
+        (claims(iat=int(time.time()), exp=int(time.time()) + 12 * 3600 + 60), False),
+        (claims(iat=int(time.time()) - 100 * 3600, exp=int(time.time()) + 60), False),  # long-lived, nearly over
+        (claims(iat=None, exp=int(time.time()) + 11 * 3600), True),
+        (claims(iat=None, exp=int(time.time()) + 100 * 365 * 86400), False),  # valid for 100 years
+    ],
+    ids=["12h", "12h+1m", "100h-old", "no-iat-11h", "no-iat-100y"],
+)
+def test_tokens_living_longer_than_the_maximum_are_refused(lifetime: dict[str, object], ok: bool) -> None:
+    token = jwt.encode(lifetime, SECRET, algorithm="HS256")
+    if ok:
+        assert verify(TokenVerifier(settings()), token).agency == "ncb-fr"
+    else:
+        with pytest.raises(InvalidToken, match="lifetime"):
+            verify(TokenVerifier(settings()), token)
+
+
+def test_production_refuses_to_verify_without_a_jwks() -> None:
+    with pytest.raises(ValueError, match="GATEWAY_JWKS_URL"):
+        TokenVerifier(Settings(GATEWAY_ENV="production", GATEWAY_JWT_SECRET=SECRET))  # type: ignore[call-arg]
+
+
+class JwksServer:
+    """A local identity provider: serves a key set, counts fetches, and can be made slow."""
+
+    def __init__(self, jwks: dict[str, object]) -> None:
+        self.jwks, self.delay, self.fetches = jwks, 0.0, 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.fetches += 1
+                time.sleep(outer.delay)
+                body = json.dumps(outer.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def idp(tmp_path: Path) -> Iterator[tuple[JwksServer, rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]]:
+    path, rsa_key, ec_key = _jwks(tmp_path)
+    server = JwksServer(json.loads(path.read_text()))
+    try:
+        yield server, rsa_key, ec_key
+    finally:
+        server.server.shutdown()
+
+
+def test_a_jwks_url_is_fetched_once_and_an_unknown_kid_refreshes_at_most_once_per_interval(idp) -> None:  # type: ignore[no-untyped-def]
+    server, rsa_key, ec_key = idp
+    verifier = TokenVerifier(settings(GATEWAY_JWKS_URL=server.url, GATEWAY_JWKS_REFRESH_SECONDS="1"))
+    good = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "r1"})
+    rotated = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "r2"})
+    unknown = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "nope"})
+    mismatched = jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "r1"})
+
+    async def run() -> None:
+        assert (await verifier.verify(good)).agency == "ncb-fr"
+        assert (await verifier.verify(good)).agency == "ncb-fr"
+        assert server.fetches == 1
+        # The provider rotates in a new key: within the interval no fetch, after it one.
+        keys = server.jwks["keys"]
+        server.jwks = {"keys": [*keys, {**keys[0], "kid": "r2"}]}
+        with pytest.raises(InvalidToken):
+            await verifier.verify(rotated)
+        assert server.fetches == 1
+        await asyncio.sleep(1.1)
+        assert (await verifier.verify(rotated)).agency == "ncb-fr"
+        assert server.fetches == 2
+        for _ in range(5):
+            with pytest.raises(InvalidToken):
+                await verifier.verify(unknown)
+        assert server.fetches == 2  # unknown kids cannot make the gateway hammer the provider
+        with pytest.raises(InvalidToken):
+            await verifier.verify(mismatched)
+
+    asyncio.run(run())
+
+
+def test_a_slow_identity_provider_does_not_stall_tokens_with_known_keys(idp) -> None:  # type: ignore[no-untyped-def]
+    server, rsa_key, _ = idp
+    verifier = TokenVerifier(settings(GATEWAY_JWKS_URL=server.url, GATEWAY_JWKS_REFRESH_SECONDS="0",
+                                      GATEWAY_JWKS_TIMEOUT_SECONDS="10"))  # fmt: skip
+    good = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "r1"})
+    unknown = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "rotated"})
+
+    async def run() -> None:
+        await verifier.start()
+        server.delay = 3.0
+        waiting = asyncio.create_task(verifier.verify(unknown))
+        await asyncio.sleep(0.2)  # the refresh for the unknown kid is now in flight
+        for _ in range(20):
+            assert (await verifier.verify(good)).user == "alice"
+        assert not waiting.done()  # the known key answered while the slow fetch went on
+        with pytest.raises(InvalidToken):
+            await waiting
+
+    asyncio.run(run())
+
+
+def test_an_unreachable_identity_provider_is_unavailable_not_a_bad_token(tmp_path: Path) -> None:
+    verifier = TokenVerifier(settings(GATEWAY_JWKS_URL="http://127.0.0.1:9/jwks.json", GATEWAY_JWKS_TIMEOUT_SECONDS="1"))
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(KeysUnavailable):
+        verify(verifier, jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "r1"}))

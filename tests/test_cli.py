@@ -121,6 +121,7 @@ def test_local_neo4j_lifecycle_and_the_gateway_riding_out_an_outage(tmp_path: Pa
         **os.environ, "NEO4J_HOME": str(tmp_path / "home"), "NEO4J_LIB": str(LOCAL_DIR / "neo4j-lib"),
         "NEO4J_BOLT_PORT": str(bolt), "NEO4J_HTTP_PORT": str(free_port()),
         "NEO4J_HEAP": "512m", "NEO4J_PAGECACHE": "256m", "NEO4J_URI": f"bolt://127.0.0.1:{bolt}",
+        "GATEWAY_ENV": "development",  # production (the default) would need a JWKS
     }  # fmt: skip
     pid_file = tmp_path / "home" / "run" / "neo4j.pid"
     try:

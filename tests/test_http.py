@@ -105,6 +105,10 @@ def test_by_default_the_playground_carries_no_tokens_and_introspection_can_be_of
     try:
         page = httpx.get(f"{server.url}/playground")
         assert page.status_code == 200 and "Bearer ey" not in page.text  # nobody gets tokens by loading it
+        # The example tabs stay, with a header template saying where a token comes from.
+        for title in ("looks up a person", "explores links", "screens an applicant"):
+            assert title in page.text
+        assert "gateway token --agency ncb-de" in page.text and "X-Purpose" in page.text
         body = httpx.post(f"{server.url}/graphql", json={"query": "{ __schema { types { name } } }"}).json()
         assert body.get("errors") and not body.get("data")
     finally:

@@ -133,7 +133,47 @@ def test_missing_assets_gives_503_naming_the_install_command(tmp_path: Path) -> 
     assert "npm ci --prefix playground" in response.text
 
 
-def test_bootstrap_wires_fetcher_tabs_and_header_persistence(assets: Path) -> None:
+def test_bootstrap_wires_fetcher_tabs_and_keeps_headers_in_memory_only(assets: Path) -> None:
     js = _client(assets).get("/playground/assets/playground.js").text
     assert "GraphiQL.createFetcher({ url: config.endpoint })" in js
-    assert "defaultTabs" in js and "shouldPersistHeaders: true" in js
+    assert "defaultTabs" in js and "shouldPersistHeaders: false" in js
+    assert "storage: storage" in js  # GraphiQL's tabs and headers never reach localStorage
+    assert "localStorage.setItem" not in js
+
+
+def test_in_a_browser_the_examples_open_and_no_token_reaches_local_storage(tmp_path: Path) -> None:
+    """Headless Chromium loads the page; its profile's Local Storage must hold nothing of GraphiQL's."""
+    import shutil
+    import subprocess
+    import threading
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None or not (DEFAULT_ASSETS_DIR / NPM_FILES[2]).is_file():
+        pytest.skip("needs chromium and the installed playground assets")
+    examples = [EXAMPLE, Example("Second", "{ b }", "{}", HEADERS), Example("Third", "{ c }", "{}", HEADERS)]
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes("/graphql", lambda: examples)),
+                                           host="127.0.0.1", port=port, log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            thread.join(0.1)
+        profile = tmp_path / "profile"
+        dom = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom",
+             f"http://127.0.0.1:{port}/playground"],
+            capture_output=True, text=True, timeout=180,
+        ).stdout  # fmt: skip
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert dom.count('class="graphiql-tab ') + dom.count('class="graphiql-tab"') == 3, dom[:2000]
+    assert "X-Purpose" in dom
+    stored = b"".join(f.read_bytes() for f in profile.rglob("*") if f.is_file() and "Local Storage" in str(f))
+    assert b"graphiql" not in stored and b"demo-token-123" not in stored

@@ -44,13 +44,14 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gateway.cypher.compiler import MAX_FIRST, NESTED_LIMIT, SCREEN_CANDIDATES
+from gateway.cypher.compiler import MAX_FIRST, NESTED_LIMIT
+from gateway.cypher.screening import MATCHED_PERSONS
 from gateway.errors import Code
-from gateway.graphql.types import GRAPH, Expr, Relation
+from gateway.graphql.types import GRAPH, Computed, Relation
 
 # The work of the statements that do more than read rows, in rows.
 TOTAL_COUNT = 100  # counts every visible match: a scan, whatever the page
-SCREEN_WORK = 200  # the full-text index's candidates (its limit), narrowed to SCREEN_CANDIDATES
+SCREEN_WORK = 200  # the name-key look-up's candidates, narrowed to MATCHED_PERSONS
 LINK_NODES = 200  # the most nodes `links` returns (DECISIONS 6)
 LINK_WORK_PER_HOP = 200  # expanding the neighbourhood by one hop
 PATH_WORK_PER_HOP = 100  # one more hop of the shortest-path search
@@ -162,7 +163,7 @@ class Walker:
             return Measure(aliases, depth)
         parent_name: str = parent.name
         if node.selection_set is None:  # a scalar, enum or list of them
-            cost = {"totalCount": TOTAL_COUNT}.get(name, 1 if isinstance(graph, Expr) else 0)
+            cost = {"totalCount": TOTAL_COUNT}.get(name, 1 if isinstance(graph, Computed) else 0)
         elif page is not None:  # a connection: one statement, `first` rows
             cost = 1 + inner.cost
         elif is_list:
@@ -182,7 +183,7 @@ class Walker:
     def work(self, node: FieldNode, name: str) -> int:
         """What a root field's statement does beyond reading the rows it returns."""
         if name == "screen":
-            return SCREEN_WORK + SCREEN_CANDIDATES
+            return SCREEN_WORK + MATCHED_PERSONS
         if name == "links":
             return LINK_WORK_PER_HOP * self.argument(node, "depth", 1, 3)
         if name == "path":

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -16,6 +17,8 @@ from gateway.graphql.schema import build
 from gateway.http import playground
 from gateway.http.auth import TokenVerifier, mint
 from gateway.http.endpoint import Services, graphql
+from gateway.http.ratelimit import RateLimiter
+from gateway.http.requestlog import RequestLog
 from gateway.settings import Settings, get_settings
 from gateway.store.audit import AuditLog
 from gateway.store.callers import CallerDirectory
@@ -39,8 +42,15 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+class ConfigurationError(Exception):
+    """The settings may not serve (see Settings.production_problems)."""
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError("; ".join(problems))
     verifier = TokenVerifier(settings)
 
     @asynccontextmanager
@@ -48,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         driver = connect_async(settings)
         graph = Graph(driver, settings.neo4j_database, settings.query_timeout_seconds)
         audit_log = AuditLog(driver, settings.neo4j_database, settings.audit_hmac_key())
+        await verifier.start()
         app.state.services = Services(
             schema=build(
                 Limits(settings.max_depth, settings.max_aliases, settings.max_cost),
@@ -61,6 +72,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_body_bytes=settings.max_body_bytes,
             playground=settings.playground,
             absent_floor=settings.absent_floor_ms / 1000,
+            max_tokens=settings.max_tokens,
+            suggestions=settings.suggestions,
+            per_address=RateLimiter(
+                settings.rate_per_address, settings.burst_per_address, settings.rate_buckets
+            ),
+            per_agency=RateLimiter(
+                settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets
+            ),
         )
         try:
             yield
@@ -74,18 +93,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
     ]
     if settings.playground:
-        routes += playground.routes("/graphql", lambda: demo_examples(settings))
-    return Starlette(routes=routes, lifespan=lifespan)
+        routes += playground.routes("/graphql", lambda: examples(settings))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])
 
 
-def demo_examples(settings: Settings) -> Sequence[playground.Example]:
-    """Saved queries for three users, with fresh development tokens for the demo agencies."""
-    if settings.jwks_url or not settings.demo_tokens:  # see Settings.demo_tokens
-        return []
+def examples(settings: Settings) -> Sequence[playground.Example]:
+    """Saved queries for three users. Their headers hold fresh development tokens for the demo
+    agencies only with GATEWAY_DEMO_TOKENS in development; otherwise a template to fill in."""
     from seed import demo
 
     def headers(agency: str, purpose: str) -> str:
-        token = mint(settings, agency, f"demo-{agency}", 8 * 3600)
+        if (
+            settings.development and settings.demo_tokens and not settings.jwks_url
+        ):  # see Settings.demo_tokens
+            token = mint(settings, agency, f"demo-{agency}", 8 * 3600)
+        else:
+            token = f"<a token for {agency}, e.g. from: gateway token --agency {agency}>"
         return f'{{"Authorization": "Bearer {token}", "X-Purpose": "{purpose}"}}'
 
     return [

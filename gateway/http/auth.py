@@ -1,27 +1,43 @@
-"""Bearer tokens (R1): verification of signature, expiry, not-before, issuer and audience.
+"""Bearer tokens (R1): verification of signature, expiry, lifetime, issuer and audience.
 
 Development uses HS256 with a shared secret; production verifies RS256/ES256 signatures
-against a JWKS (file path or URL). The accepted algorithms are fixed by the key type, never
-read from the token, which rules out ``alg: none`` and HS/RS confusion.
+against a JWKS (file path or URL). The algorithm is fixed by the key the token's kid names,
+never read from the token alone, which rules out ``alg: none``, HS/RS confusion and an ES256
+token naming an RSA key.
+
+A JWKS URL is fetched with httpx's async client and a short timeout, so a slow identity
+provider delays only the requests that need a key it has not given yet; a kid the cached set
+does not hold triggers at most one fetch per ``GATEWAY_JWKS_REFRESH_SECONDS``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import jwt
 
 from gateway.settings import Settings
 
-ASYMMETRIC = ["RS256", "ES256"]
+log = logging.getLogger("gateway.auth")
+
+ASYMMETRIC = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "agency"]
+MAX_JWKS_BYTES = 1_000_000
 
 
 class InvalidToken(Exception):
-    """The token is malformed, badly signed, expired, not yet valid or for someone else."""
+    """The token is malformed, badly signed, expired, too long-lived or for someone else."""
+
+
+class KeysUnavailable(Exception):
+    """No key set could be fetched yet: the fault is ours (or the provider's), not the token's."""
 
 
 @dataclass(frozen=True)
@@ -30,31 +46,121 @@ class Claims:
     agency: str
 
 
+class RemoteKeySet:
+    """A JWKS fetched over HTTP(S), cached, refreshed in the background when stale and on
+    demand (rate-limited) when a token names an unknown kid."""
+
+    def __init__(self, url: str, timeout: float, cache_seconds: float, refresh_seconds: float) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._cache_seconds = cache_seconds
+        self._refresh_seconds = refresh_seconds
+        self._keys: dict[str | None, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")  # last successful fetch
+        self._tried_at = float("-inf")  # last attempt, successful or not
+        self._lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
+
+    async def key(self, kid: str | None) -> jwt.PyJWK:
+        now = time.monotonic()
+        if not self._keys:
+            if now - self._tried_at >= self._refresh_seconds:
+                await self._refresh()
+            if not self._keys:
+                raise KeysUnavailable("the identity provider's key set could not be fetched")
+        elif now - self._fetched_at > self._cache_seconds and self._background is None:
+            # Stale but usable: keep serving with it while a fresh copy is fetched.
+            self._background = asyncio.create_task(self._refresh_in_background())
+        found = _pick(self._keys, kid)
+        if found is None and kid is not None and now - self._tried_at >= self._refresh_seconds:
+            await self._refresh()  # perhaps the provider rotated its keys
+            found = _pick(self._keys, kid)
+        if found is None:
+            raise InvalidToken(f"no key {kid!r} in the identity provider's key set")
+        return found
+
+    async def _refresh_in_background(self) -> None:
+        try:
+            await self._refresh()
+        finally:
+            self._background = None
+
+    async def prefetch(self) -> None:
+        """Fetch once at start-up, so the first requests need not wait (failure is logged)."""
+        await self._refresh()
+
+    async def _refresh(self) -> None:
+        started = time.monotonic()
+        async with self._lock:
+            # Another request fetched while this one waited for the lock: use its result.
+            if self._tried_at >= started:
+                return
+            self._tried_at = time.monotonic()
+            try:
+                keys = await self._fetch()
+            except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+                log.warning("JWKS fetch failed: %s", type(error).__name__)
+                return
+            self._keys, self._fetched_at = keys, time.monotonic()
+
+    async def _fetch(self) -> dict[str | None, jwt.PyJWK]:
+        async with (
+            httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client,
+            client.stream("GET", self._url, headers={"Accept": "application/json"}) as response,
+        ):
+            response.raise_for_status()
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise ValueError("the JWKS is larger than 1 MB")
+        return _index(jwt.PyJWKSet.from_dict(json.loads(body)))
+
+
+def _index(key_set: jwt.PyJWKSet) -> dict[str | None, jwt.PyJWK]:
+    return {k.key_id: k for k in key_set.keys if k.algorithm_name in ASYMMETRIC}
+
+
+def _pick(keys: dict[str | None, jwt.PyJWK], kid: str | None) -> jwt.PyJWK | None:
+    if kid is not None:
+        return keys.get(kid)
+    # Without a kid only a key set of one key says which key was meant.
+    return next(iter(keys.values())) if len(keys) == 1 else None
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
-        self._jwks: jwt.PyJWKClient | jwt.PyJWKSet | None = None
+        self._max_ttl = settings.max_token_ttl
+        self._remote: RemoteKeySet | None = None
+        self._local: dict[str | None, jwt.PyJWK] | None = None
         self._secret: str | None = None
         if settings.jwks_url.startswith(("http://", "https://")):
-            self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300)
+            self._remote = RemoteKeySet(
+                settings.jwks_url,
+                settings.jwks_timeout_seconds,
+                settings.jwks_cache_seconds,
+                settings.jwks_refresh_seconds,
+            )
         elif settings.jwks_url:
-            self._jwks = jwt.PyJWKSet.from_dict(json.loads(Path(settings.jwks_url).read_text()))
-        else:
+            self._local = _index(jwt.PyJWKSet.from_dict(json.loads(Path(settings.jwks_url).read_text())))
+        elif settings.development:
             self._secret = settings.dev_jwt_secret()
+        else:
+            raise ValueError("production requires GATEWAY_JWKS_URL")
 
-    def verify(self, token: str) -> Claims:
+    async def start(self) -> None:
+        if self._remote is not None:
+            await self._remote.prefetch()
+
+    async def verify(self, token: str) -> Claims:
         try:
-            if self._secret is not None:
-                key: object = self._secret
-                algorithms = ["HS256"]
-            else:
-                key = self._signing_key(token)
-                algorithms = ASYMMETRIC
+            key, algorithm = await self._key(token)
             payload = jwt.decode(
                 token,
-                key,  # type: ignore[arg-type]
-                algorithms=algorithms,
+                key,
+                algorithms=[algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": REQUIRED_CLAIMS},
@@ -62,25 +168,39 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
+        except (TypeError, ValueError):
+            # A key the signature cannot be checked with; never the client's 500.
+            raise InvalidToken("the token's signature does not match its key") from None
+        self._check_lifetime(payload)
         user, agency = payload.get("sub"), payload.get("agency")
         if not isinstance(user, str) or not isinstance(agency, str) or not user or not agency:
             raise InvalidToken("the token's sub and agency claims must be non-empty strings")
         return Claims(user=user, agency=agency)
 
-    def _signing_key(self, token: str) -> object:
-        if isinstance(self._jwks, jwt.PyJWKClient):
-            return self._jwks.get_signing_key_from_jwt(token).key
-        assert self._jwks is not None
+    def _check_lifetime(self, payload: dict[str, Any]) -> None:
+        exp, iat = payload["exp"], payload.get("iat")
+        start = iat if isinstance(iat, int | float) else time.time()
+        if exp - start > self._max_ttl:
+            raise InvalidToken(f"the token's lifetime exceeds the maximum of {self._max_ttl} s")
+
+    async def _key(self, token: str) -> tuple[Any, str]:
+        if self._secret is not None:
+            return self._secret, "HS256"
         kid = jwt.get_unverified_header(token).get("kid")
-        if kid is None:
-            # Without a kid only a JWKS of one key says which key was meant.
-            if len(self._jwks.keys) == 1:
-                return self._jwks.keys[0].key
-            raise jwt.InvalidKeyError("the token names no kid and the JWKS holds several keys")
-        for key in self._jwks.keys:
-            if key.key_id == kid:
-                return key.key
-        raise jwt.InvalidKeyError(f"no key {kid!r} in the JWKS")
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidToken("the token's kid must be a string")
+        if self._remote is not None:
+            remote = await self._remote.key(kid)
+            return remote.key, remote.algorithm_name
+        assert self._local is not None
+        found = _pick(self._local, kid)
+        if found is None:
+            raise InvalidToken(
+                f"no key {kid!r} in the JWKS"
+                if kid
+                else "the token names no kid and the JWKS holds several keys"
+            )
+        return found.key, found.algorithm_name
 
 
 def mint(settings: Settings, agency: str, user: str, ttl_seconds: int) -> str:

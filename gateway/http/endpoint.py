@@ -1,27 +1,45 @@
 """The GraphQL endpoint, as one straight line:
 
-HTTP body -> token -> caller (from the graph) -> purpose -> limits and execution (each
-root field one Cypher statement with the caller's predicates inside) -> audit -> response.
+HTTP (address rate limit, media types, envelope) -> token -> agency rate limit -> caller (from
+the graph) -> purpose -> limits and execution (each root field one Cypher statement with the
+caller's predicates inside) -> audit -> response.
+
+It follows GraphQL over HTTP: ``application/graphql-response+json`` when the client accepts
+it (request errors then answer 400), ``application/json`` otherwise (they answer 200); only
+``application/json`` bodies are read, so a form or ``text/plain`` post from another site (the
+shape of cross-site request forgery) is refused with 415.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gateway.errors import Code, GatewayError, client_error
 from gateway.graphql.context import Context
-from gateway.http.auth import InvalidToken, TokenVerifier
+from gateway.http.auth import InvalidToken, KeysUnavailable, TokenVerifier
+from gateway.http.ratelimit import RateLimiter, retry_after
 from gateway.rules.caller import PUBLIC, Caller
 from gateway.store import audit
 from gateway.store.callers import CallerDirectory, CallerUnknown
 from gateway.store.db import Graph
 from graph_schema.model import Purpose
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Variables are a few levels deep at most; deeper JSON is refused before anything walks it.
+MAX_JSON_DEPTH = 32
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @dataclass
@@ -34,44 +52,81 @@ class Services:
     max_body_bytes: int
     playground: bool
     absent_floor: float = 0.0
+    max_tokens: int = 2_000
+    suggestions: bool = True
+    per_address: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
+    per_agency: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
 
 
-def _error(status: int, code: Code, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]}, status
-    )
+def _respond(
+    body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(body, status, headers={**NO_STORE, **(headers or {})}, media_type=media)
 
 
 class RequestRefused(Exception):
-    def __init__(self, status: int, code: Code, message: str) -> None:
+    """A request refused before execution: a request error without data."""
+
+    def __init__(self, status: int, code: Code, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.response = _error(status, code, message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+    def response(self, media: str) -> Response:
+        errors = [{"message": self.message, "extensions": {"code": self.code.value}}]
+        # application/json clients have always seen "data": null here; the new media type
+        # follows the spec and leaves it out.
+        body: dict[str, Any] = (
+            {"errors": errors} if media == GRAPHQL_RESPONSE else {"data": None, "errors": errors}
+        )
+        return _respond(body, self.status, media, self.headers)
+
+
+# The graph failed: the request answers 503, reads and writes alike.
+_UNAVAILABLE = {Code.SERVICE_UNAVAILABLE, Code.COMMIT_OUTCOME_UNKNOWN}
 
 
 async def graphql(request: Request) -> Response:
     services: Services = request.app.state.services
-    if request.method == "GET":
-        if services.playground:
-            return RedirectResponse("/playground")
-        return _error(405, Code.BAD_USER_INPUT, "send GraphQL requests as POST with a JSON body")
+    log: dict[str, Any] = getattr(request.state, "log", {})
+    media = JSON
+    started = time.perf_counter()
     try:
+        _limit(services.per_address, request.client.host if request.client else "unknown", "address")
+        media = _accepted(request)
+        if request.method == "GET":
+            return _get(services, media)
+        _content_type(request)
         payload = await _payload(request, services.max_body_bytes)
-        caller = await _caller(request, services)
+        log["operation"] = _operation(payload, services.max_tokens)
+        caller = await _caller(request, services, log)
         purpose = _purpose(request)
     except RequestRefused as refused:
-        return refused.response
+        log["outcome"] = refused.code.value
+        return refused.response(media)
+    log["authMs"] = round((time.perf_counter() - started) * 1000, 1)
 
     context = Context(
         caller=caller, purpose=purpose, graph=services.graph, schema=services.schema,
         audit_key=services.audit_log.key, absent_floor=services.absent_floor,
     )  # fmt: skip
-    result = await services.schema.execute(
-        payload["query"],
-        variable_values=payload.get("variables"),
-        context_value=context,
-        operation_name=payload.get("operationName"),
-    )
-    errors = [client_error(e) for e in result.errors or ()]
+    executed = time.perf_counter()
+    try:
+        result = await services.schema.execute(
+            payload["query"],
+            variable_values=payload.get("variables"),
+            context_value=context,
+            operation_name=payload.get("operationName"),
+        )
+    except CannotGetOperationTypeError:  # _operation checks first; this is the backstop
+        log["outcome"] = Code.BAD_USER_INPUT.value
+        return RequestRefused(
+            400, Code.BAD_USER_INPUT, "operationName names no operation of the document"
+        ).response(media)
+    log["executeMs"] = round((time.perf_counter() - executed) * 1000, 1)
+    correlation = log.get("correlationId", "-")
+    errors = [client_error(e, correlation, services.suggestions) for e in result.errors or ()]
+    log["fields"] = list(context.record.fields)
+    log["outcome"] = ",".join(sorted({e["extensions"]["code"] for e in errors})) or "OK"
 
     if context.record.touched:
         operation = f"{payload.get('operationName') or 'anonymous'}:{','.join(context.record.fields)}"
@@ -83,20 +138,78 @@ async def graphql(request: Request) -> Response:
             await services.audit_log.record(entry)
         except audit.AuditUnavailable:
             # R15: no audit, no data.
-            return _error(503, Code.SERVICE_UNAVAILABLE, "the audit log is unavailable; no data was returned")
+            log["outcome"] = "AUDIT_UNAVAILABLE"
+            return _respond(
+                {"data": None, "errors": [{"message": "the audit log is unavailable; no data was returned",
+                                           "extensions": {"code": Code.SERVICE_UNAVAILABLE.value}}]},
+                503, media,
+            )  # fmt: skip
 
+    # The graph failed and nothing was answered: 503 for reads and writes alike.
+    if errors and all(v is None for v in (result.data or {}).values()) and any(
+        e["extensions"]["code"] in _UNAVAILABLE for e in errors
+    ):
+        return _respond({"data": result.data, "errors": errors}, 503, media)
+    request_error = all(e.path is None for e in result.errors or ())
+    if result.data is None and errors and media == GRAPHQL_RESPONSE and request_error:
+        # A request error (parse, validation, variable coercion): nothing was executed.
+        return _respond({"errors": errors}, 400, media)
     body: dict[str, Any] = {"data": result.data}
     if errors:
         body["errors"] = errors
-        # The graph failed and nothing was answered: 503 for reads and writes alike.
-        if all(v is None for v in (result.data or {}).values()) and any(
-            e["extensions"]["code"] in _UNAVAILABLE for e in errors
-        ):
-            return JSONResponse(body, 503)
-    return JSONResponse(body)
+    return _respond(body, 200, media)
 
 
-_UNAVAILABLE = {Code.SERVICE_UNAVAILABLE, Code.COMMIT_OUTCOME_UNKNOWN}
+def _get(services: Services, media: str) -> Response:
+    if services.playground:
+        return Response(status_code=307, headers={"Location": "/playground", **NO_STORE})
+    raise RequestRefused(
+        405, Code.BAD_USER_INPUT, "send GraphQL requests as POST with a JSON body", {"Allow": "POST"}
+    )
+
+
+def _limit(limiter: RateLimiter, key: str, what: str) -> None:
+    wait = limiter.take(key)
+    if wait > 0:
+        raise RequestRefused(
+            429, Code.RATE_LIMITED, f"too many requests from this {what}; retry later",
+            {"Retry-After": retry_after(wait)},
+        )  # fmt: skip
+
+
+def _accepted(request: Request) -> str:
+    """The response's media type: the new one when the client names it (at a weight no lower
+    than application/json's), application/json for wildcards or no Accept header."""
+    header = request.headers.get("accept")
+    if not header:
+        return JSON
+    weights: dict[str, float] = {}
+    for item in header.split(","):
+        kind, *params = (p.strip() for p in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[kind.lower()] = max(q, weights.get(kind.lower(), 0.0))
+    wildcard = max(weights.get("*/*", 0.0), weights.get("application/*", 0.0))
+    new, old = weights.get(GRAPHQL_RESPONSE, 0.0), max(weights.get(JSON, 0.0), wildcard)
+    if new > 0 and new >= old:
+        return GRAPHQL_RESPONSE
+    if old > 0:
+        return JSON
+    raise RequestRefused(406, Code.BAD_USER_INPUT, f"this endpoint answers {GRAPHQL_RESPONSE} or {JSON}")
+
+
+def _content_type(request: Request) -> None:
+    kind, *params = (p.strip().lower() for p in request.headers.get("content-type", "").split(";"))
+    charset = next((p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")), "utf-8")
+    if kind != JSON or charset != "utf-8":
+        raise RequestRefused(415, Code.BAD_USER_INPUT, f"send the request as Content-Type: {JSON} (UTF-8)")
+
 
 
 async def _payload(request: Request, limit: int) -> dict[str, Any]:
@@ -112,16 +225,95 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise RequestRefused(400, Code.BAD_USER_INPUT, f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, "the body's JSON is nested too deeply") from None
+    _check_json(payload)
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         raise RequestRefused(400, Code.BAD_USER_INPUT, 'the body must be a JSON object with a "query" string')
-    if not isinstance(payload.get("variables") or {}, dict):
-        raise RequestRefused(400, Code.BAD_USER_INPUT, '"variables" must be a JSON object')
-    if not isinstance(payload.get("operationName") or "", str):
-        raise RequestRefused(400, Code.BAD_USER_INPUT, '"operationName" must be a string')
+    for key, kind in (
+        ("variables", "a JSON object"),
+        ("extensions", "a JSON object"),
+        ("operationName", "a string"),
+    ):
+        value = payload.get(key)
+        if value is not None and not isinstance(value, dict if kind == "a JSON object" else str):
+            raise RequestRefused(400, Code.BAD_USER_INPUT, f'"{key}" must be {kind} or null')
     return payload
 
 
-async def _caller(request: Request, services: Services) -> Caller:
+def _check_json(value: Any) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH and strings that are not Unicode text
+    (lone surrogates: JSON allows the escapes, UTF-8 and Neo4j do not)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise RequestRefused(
+                400, Code.BAD_USER_INPUT, f"the body's JSON is nested deeper than {MAX_JSON_DEPTH}"
+            )
+        if isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RequestRefused(
+                    400,
+                    Code.BAD_USER_INPUT,
+                    "the body holds a string that is not valid Unicode (a lone surrogate)",
+                ) from None
+
+
+_OPERATIONS: OrderedDict[bytes, tuple[str | None, ...] | None] = OrderedDict()
+
+
+def _operations(query: str, max_tokens: int) -> tuple[str | None, ...] | None:
+    """The names of the document's operations, or None when it does not parse (execution then
+    reports the syntax error). Cached by digest: clients repeat the same documents."""
+    digest = blake2b(query.encode(), digest_size=16).digest()
+    if digest in _OPERATIONS:
+        _OPERATIONS.move_to_end(digest)
+        return _OPERATIONS[digest]
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+        names: tuple[str | None, ...] | None = tuple(
+            d.name.value if d.name else None
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+        )
+    except GraphQLError:
+        names = None
+    _OPERATIONS[digest] = names
+    if len(_OPERATIONS) > 512:
+        _OPERATIONS.popitem(last=False)
+    return names
+
+
+def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
+    """The name of the operation to run; refuses an operationName the document does not hold,
+    and a document of several operations without one (graphql-core would refuse too, strawberry
+    would run the first)."""
+    wanted: str | None = payload.get("operationName")
+    names = _operations(payload["query"], max_tokens)
+    if names is None:
+        return None
+    if wanted is not None:
+        if wanted not in names:
+            raise RequestRefused(400, Code.BAD_USER_INPUT, "operationName names no operation of the document")
+        return wanted
+    if len(names) > 1:
+        raise RequestRefused(
+            400,
+            Code.BAD_USER_INPUT,
+            "the document holds several operations: name the one to run in operationName",
+        )
+    return names[0] if names else None
+
+
+async def _caller(request: Request, services: Services, log: dict[str, Any]) -> Caller:
     header = request.headers.get("authorization")
     if header is None:
         return PUBLIC
@@ -129,10 +321,14 @@ async def _caller(request: Request, services: Services) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise RequestRefused(401, Code.UNAUTHENTICATED, "use Authorization: Bearer <token>")
     try:
-        claims = services.verifier.verify(token.strip())
+        claims = await services.verifier.verify(token.strip())
+        log["agency"] = claims.agency
+        _limit(services.per_agency, claims.agency, "agency")
         return await services.callers.resolve(claims.user, claims.agency)
     except InvalidToken as error:
         raise RequestRefused(401, Code.UNAUTHENTICATED, f"the token is not valid: {error}") from None
+    except KeysUnavailable as error:
+        raise RequestRefused(503, Code.SERVICE_UNAVAILABLE, str(error)) from None
     except CallerUnknown:
         raise RequestRefused(
             401, Code.UNAUTHENTICATED,

@@ -37,22 +37,33 @@ _BOOTSTRAP_JS = """\
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("playground-config").textContent);
-  // GraphiQL restores tabs saved by an earlier visit and then ignores defaultTabs; those
-  // would carry expired demo tokens, so start every page load from the fresh examples.
+  // Bearer tokens must never outlive the page: GraphiQL keeps tabs, headers and history in
+  // this storage, which lives in memory only. Earlier versions used localStorage: clear it.
   try {
-    window.localStorage.removeItem("graphiql:tabState");
+    Object.keys(window.localStorage).forEach(function (key) {
+      if (key.indexOf("graphiql:") === 0) window.localStorage.removeItem(key);
+    });
   } catch (e) {
-    // Storage disabled: GraphiQL falls back to defaultTabs anyway.
+    // Storage disabled: nothing was persisted.
   }
+  var memory = {};
+  var storage = {
+    getItem: function (key) { return Object.prototype.hasOwnProperty.call(memory, key) ? memory[key] : null; },
+    setItem: function (key, value) { memory[key] = String(value); },
+    removeItem: function (key) { delete memory[key]; },
+    clear: function () { memory = {}; },
+    get length() { return Object.keys(memory).length; },
+  };
   var props = {
     fetcher: GraphiQL.createFetcher({ url: config.endpoint }),
-    shouldPersistHeaders: true,
+    storage: storage,
+    shouldPersistHeaders: false,
     defaultEditorToolsVisibility: "headers",
   };
   if (config.tabs.length > 0) {
     props.defaultTabs = config.tabs;
-    // GraphiQL 3 fills the editors of the first tab from these props (else from values stored
-    // by an earlier visit), not from defaultTabs[0]: without them its headers start empty.
+    // GraphiQL 3 fills the editors of the first tab from these props, not from defaultTabs[0]:
+    // without them its headers start empty.
     props.query = config.tabs[0].query;
     props.variables = config.tabs[0].variables;
     props.headers = config.tabs[0].headers;
