@@ -9,7 +9,7 @@ DEPS   := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASSETS := playground/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
-.PHONY: run test bench lint setup stop clean
+.PHONY: run test proof bench lint setup stop clean
 
 run: setup
 	$(BIN)/gateway neo4j start
@@ -22,6 +22,12 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# The proof: PROOF_CASES random (graph, caller, query) cases against the plain-Python oracle
+# (make test runs 1,000 of them); prints the count and any counterexample, shrunk.
+PROOF_CASES ?= 20000
+proof: setup
+	PROOF_CASES=$(PROOF_CASES) $(BIN)/pytest tests/test_property.py -q
 
 bench: setup
 	$(BIN)/python -m bench.run
