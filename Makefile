@@ -10,7 +10,7 @@ ASSETS := playground/node_modules/.package-lock.json
 AUDIT  := tests/http-audit/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
-.PHONY: run test bench bench-screening lint setup stop clean
+.PHONY: run test proof bench bench-screening lint setup stop clean
 
 # Development mode: an HS256 secret generated into .local/, demo data, demo tokens, the
 # playground and introspection. Production (GATEWAY_ENV's default) needs GATEWAY_JWKS_URL.
@@ -27,6 +27,12 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# The proof: PROOF_CASES random (graph, caller, query) cases against the plain-Python oracle
+# (make test runs 1,000 of them); prints the count and any counterexample, shrunk.
+PROOF_CASES ?= 20000
+proof: setup
+	PROOF_CASES=$(PROOF_CASES) $(BIN)/pytest tests/test_property.py -q
 
 bench: setup
 	$(BIN)/python -m bench.run
