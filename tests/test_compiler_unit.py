@@ -376,9 +376,21 @@ def test_default_and_nested_notice_orders_use_only_readable_fields() -> None:
     assert "ORDER BY t" in member and ".requestedAt DESC" in member
 
 
-def test_a_filter_on_a_field_the_caller_may_not_read_is_refused() -> None:
-    result = run("{ diffusions(filter: {subjectToReview: true}) { totalCount } }", PUBLIC)
-    assert result.errors and result.errors[0].message == "you may not filter by subjectToReview"
+def test_a_filter_on_a_field_the_caller_may_not_read_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    narrowed = {t: dict(fields) for t, fields in view.VIEW.items()}
+    narrowed["Notice"]["type"] = view.Read(frozenset({view.CallerClass.OVERSIGHT}))
+    monkeypatch.setattr(view, "VIEW", narrowed)
+    result = run("{ notices(filter: {type: RED}) { totalCount } }", PUBLIC)
+    assert result.errors and result.errors[0].message == "you may not filter by type"
+    assert "type) = $" in compile_query("{ notices(filter: {type: RED}) { totalCount } }", GS)[0][0]
+
+
+def test_a_caller_who_sees_no_row_of_a_type_gets_the_empty_page_whatever_it_asks() -> None:
+    """Nothing to read, nothing a filter could tell: as for rows that do not match (R17)."""
+    cypher, _ = compile_query(
+        '{ diffusions(filter: {subjectToReview: true, senderCountry: "IR"}) { totalCount } }', PUBLIC
+    )[0]
+    assert "WHERE false" in cypher and "reviewed" not in cypher
 
 
 def test_agency_scopes_compile_without_templates() -> None:

@@ -23,7 +23,7 @@ REVIEW_DIFFUSION = (
 FILE_APPLICATION = "mutation($i: AsylumApplicationInput!) { fileAsylumApplication(input: $i) { id } }"
 DECIDE = "mutation($id: ID!, $i: AsylumDecisionInput!) { decideAsylumApplication(id: $id, input: $i) { id status } }"
 DIFFUSIONS = """query($f: DiffusionFilter) {
-  diffusions(filter: $f, first: 100) { edges { node { id status statusReason subjectToReview } } }
+  diffusions(filter: $f, first: 50) { edges { node { id status statusReason subjectToReview } } }
 }"""
 RECORDED_BY = "query($id: ID!) { person(id: $id) { id recordedBy { id } } }"
 

@@ -26,7 +26,7 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from gateway.cypher.names import lucene_query
-from gateway.cypher.pieces import NULL, Expr, Param, Pred, Projection, Var, all_of, name
+from gateway.cypher.pieces import FALSE, NULL, Expr, Param, Pred, Projection, Var, all_of, name
 from gateway.errors import Code, GatewayError
 from gateway.graphql.types import (
     DIFFUSION_ORDER,
@@ -422,6 +422,18 @@ def _sort(asked: SortKey | None, default: SortKey) -> tuple[tuple[SortKey, ...],
     return ((asked,), True) if asked is not None else ((default,), False)
 
 
+def _listing(
+    c: Compiler, label: str, flt: Any, sort: SortKey | None, default: SortKey, pg: Page,
+    selections: Sequence[Selection], source: str | None = None,
+) -> Statement:  # fmt: skip
+    if c.visible(label, V).is_false:
+        # No row to read, so nothing a filter or sort could tell: the empty page, as for
+        # any caller whose rows do not match (R17); refusals are for rows the caller sees.
+        return c.connection(label, [FALSE], (), pg, selections)
+    keys, asked = _sort(sort, default)
+    return c.connection(label, c.filters(label, V, flt), keys, pg, selections, source, asked)
+
+
 def persons(
     c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
 ) -> Statement:
@@ -429,31 +441,25 @@ def persons(
     if flt is not None and _set(flt.name):
         query = lucene_query(flt.name, fields=view.searchable_names(c.caller))
         source = f"CALL db.index.fulltext.queryNodes('person_names', {c.param(query)}) YIELD node AS {V}"
-    keys, asked = _sort(sort, SortKey("familyName"))
-    return c.connection("Person", c.filters("Person", V, flt), keys, pg, selections, source, asked)
+    return _listing(c, "Person", flt, sort, SortKey("familyName"), pg, selections, source)
 
 
 def notices(
     c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
 ) -> Statement:
-    keys, asked = _sort(sort, NOTICE_ORDER)
-    return c.connection("Notice", c.filters("Notice", V, flt), keys, pg, selections, asked=asked)
+    return _listing(c, "Notice", flt, sort, NOTICE_ORDER, pg, selections)
 
 
 def diffusions(
     c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
 ) -> Statement:
-    keys, asked = _sort(sort, DIFFUSION_ORDER)
-    return c.connection("Diffusion", c.filters("Diffusion", V, flt), keys, pg, selections, asked=asked)
+    return _listing(c, "Diffusion", flt, sort, DIFFUSION_ORDER, pg, selections)
 
 
 def applications(
     c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
 ) -> Statement:
-    keys, asked = _sort(sort, SortKey("lodgedAt", True))
-    return c.connection(
-        "AsylumApplication", c.filters("AsylumApplication", V, flt), keys, pg, selections, asked=asked
-    )
+    return _listing(c, "AsylumApplication", flt, sort, SortKey("lodgedAt", True), pg, selections)
 
 
 def due_for_review(c: Compiler, pg: Page, selections: Sequence[Selection]) -> Statement:
