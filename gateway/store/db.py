@@ -189,6 +189,8 @@ class Graph:
         except (IncompleteCommit, TimeoutError) as error:
             # The connection failed during the commit, or the client stopped waiting: the
             # write may or may not be in the graph (the driver does not retry these).
+            if isinstance(error, TimeoutError) and recording is not None and recording.last is not None:
+                self.planner.plan_later(*recording.last)  # the server did not stop it: planning, likely
             raise outcome_unknown(idempotency_key) from error
         except (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError) as error:
             raise GatewayError(
