@@ -139,7 +139,7 @@ class Load:
         return Outcome(key, status, code, person, sent, time.monotonic())
 
     def writer(self) -> None:
-        with httpx.Client(headers=self.auth, timeout=30) as http:
+        with httpx.Client(headers=self.auth, timeout=90) as http:
             while not self.stop.is_set():
                 outcome = self.create(http, self.key())
                 with self.lock:
@@ -148,7 +148,7 @@ class Load:
                     time.sleep(0.25)  # a client's back-off
 
     def reader(self) -> None:
-        with httpx.Client(headers=self.auth, timeout=30) as http:
+        with httpx.Client(headers=self.auth, timeout=90) as http:
             while not self.stop.is_set():
                 try:
                     r = http.post(
@@ -228,7 +228,7 @@ def test_neo4j_killed_under_a_write_load_loses_nothing_acknowledged_and_duplicat
         deadline = time.monotonic() + 600
 
         def retry(key: str) -> str | None:
-            with httpx.Client(headers=headers, timeout=30) as http:
+            with httpx.Client(headers=headers, timeout=90) as http:
                 while time.monotonic() < deadline:
                     outcome = load.create(http, key)
                     if outcome.person is not None:

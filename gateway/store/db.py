@@ -135,6 +135,7 @@ class Graph:
         self.timeout = timeout  # GATEWAY_QUERY_TIMEOUT_SECONDS, for reads and writes alike
         self.write_timeout = timeout
         self.planner = Planner(driver, database)
+        self._readiness: asyncio.Task[int | None] | None = None
 
     async def read(
         self, cypher: str, params: dict[str, Any], timeout: float | None = None
@@ -188,6 +189,8 @@ class Graph:
         except (IncompleteCommit, TimeoutError) as error:
             # The connection failed during the commit, or the client stopped waiting: the
             # write may or may not be in the graph (the driver does not retry these).
+            if isinstance(error, TimeoutError) and recording is not None and recording.last is not None:
+                self.planner.plan_later(*recording.last)  # the server did not stop it: planning, likely
             raise outcome_unknown(idempotency_key) from error
         except (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError) as error:
             raise GatewayError(
@@ -208,15 +211,25 @@ class Graph:
             raise
 
     async def ready(self, version: int, timeout: float = 2.0) -> bool:
-        """Neo4j answers within ``timeout`` and the schema is at the version this code expects."""
+        """Neo4j answers within ``timeout`` and the schema is at the version this code expects.
+
+        The check itself runs on, up to the read limit, when the answer is late: on a cold
+        server it gets planned (and cached) instead of being stopped at 2 s every time, and
+        at most one runs at a time however often /readyz is asked."""
+        if self._readiness is None or self._readiness.done():
+            self._readiness = asyncio.create_task(self._schema_version())
         try:
-            async with asyncio.timeout(timeout):
-                rows = await self.read(
-                    "MATCH (m:SchemaMigration) RETURN coalesce(max(m.version), 0) AS v", {}, timeout
-                )
-        except (GatewayError, TimeoutError):
+            current = await asyncio.wait_for(asyncio.shield(self._readiness), timeout)
+        except TimeoutError:
             return False
-        return rows[0]["v"] == version
+        return current == version
+
+    async def _schema_version(self) -> int | None:
+        try:
+            rows = await self.read("MATCH (m:SchemaMigration) RETURN coalesce(max(m.version), 0) AS v", {})
+        except GatewayError:
+            return None
+        return int(rows[0]["v"])
 
 
 def outcome_unknown(idempotency_key: str | None) -> GatewayError:
