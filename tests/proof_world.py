@@ -17,6 +17,8 @@ from typing import Any
 from hypothesis import strategies as st
 from neo4j import Driver
 
+from gateway.cypher.names import name_keys
+
 # --- The fixed world ----------------------------------------------------------------------
 
 COUNTRIES = ("QM", "QN", "QO", "QP", "QQ", "QR")
@@ -519,6 +521,11 @@ def remove_world(driver: Driver) -> None:
     driver.execute_query("MATCH (c:Country) WHERE c.code IN $codes DETACH DELETE c", codes=list(COUNTRIES))
 
 
+def _with_name_keys(props: dict[str, Any]) -> dict[str, Any]:
+    """The screening's look-up keys, as every write of a person stores them."""
+    return {**props, "nameKeys": name_keys(props)}
+
+
 def write_graph(driver: Driver, g: Graph) -> None:
     """One graph in a handful of UNWIND statements, after removing the previous one."""
     clear_graph(driver)
@@ -533,7 +540,11 @@ def write_graph(driver: Driver, g: Graph) -> None:
         MATCH (c:Country {code: code}) CREATE (p)-[:NATIONAL_OF]->(c)
         """,
         rows=[
-            {"props": _person_props(p), "recordedBy": p.recorded_by, "nationalities": p.nationalities}
+            {
+                "props": _with_name_keys(_person_props(p)),
+                "recordedBy": p.recorded_by,
+                "nationalities": p.nationalities,
+            }
             for p in g.persons.values()
         ],
     )

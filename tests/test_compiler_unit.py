@@ -7,6 +7,7 @@ statements it is given: what is under test is the text and parameters, not their
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -297,9 +298,13 @@ def graphql_fields(type_name: str) -> list[str]:
 def test_the_caller_classes_follow_kind_and_scopes() -> None:
     assert view.classes(PUBLIC) == {view.CallerClass.PUBLIC}
     assert view.classes(INTL) == {view.CallerClass.INTERNATIONAL}
-    assert view.classes(NCB_FR) == view.classes(POLICE_FR) == {view.CallerClass.MEMBER}
-    assert view.classes(BORDER_FR) == {view.CallerClass.SCREEN_ONLY}
-    assert view.classes(ASYLUM_FR) == {view.CallerClass.SCREEN_ONLY, view.CallerClass.ASYLUM}
+    k = view.CallerClass
+    assert view.classes(NCB_FR) == {k.MEMBER}
+    assert view.classes(POLICE_FR) == {k.ENTITY, k.MEMBER}
+    assert view.classes(BORDER_FR) == {k.ENTITY, k.SCREEN_ONLY}
+    assert view.classes(ASYLUM_FR) == {k.ENTITY, k.SCREEN_ONLY, k.ASYLUM}
+    # An entity whose NCB granted no known scope still reads what every caller may.
+    assert view.classes(replace(BORDER_FR, scopes=frozenset())) == {k.ENTITY}
     assert view.classes(GS) == view.classes(CCF) == {view.CallerClass.OVERSIGHT}
 
 
@@ -395,7 +400,13 @@ def test_a_caller_who_sees_no_row_of_a_type_gets_the_empty_page_whatever_it_asks
 
 def test_agency_scopes_compile_without_templates() -> None:
     cypher, _ = compile_query('{ agency(id: "border-fr") { scopes } }', PUBLIC)[0]
-    assert "`scopes`: head(COLLECT { MATCH (v)-[r:AUTHORIZED_BY]->(:Agency) RETURN r.scopes })" in cypher
+    assert "`scopes`: head(COLLECT { MATCH (v)-[v_auth:AUTHORIZED_BY]->(:Agency) RETURN v_auth.scopes })" in cypher
+
+
+def test_agency_scopes_inside_a_path_do_not_capture_its_links() -> None:
+    query = '{ path(fromPersonId: "a", toPersonId: "b") { nodes { recordedBy { scopes } } } }'
+    cypher, _ = compile_query(query, GS)[0]
+    assert "[r:ASSOCIATE_OF]" in cypher and "[r:AUTHORIZED_BY]" not in cypher
 
 
 def run(query: str, caller: Caller) -> Any:

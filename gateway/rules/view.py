@@ -30,10 +30,11 @@ class CallerClass(Enum):
     MEMBER = "MEMBER"  # an NCB, or a national entity with `read`
     SCREEN_ONLY = "SCREEN_ONLY"  # a national entity with `screen` but not `read`
     ASYLUM = "ASYLUM"  # a national entity with `asylum` (R7: its own country's applications)
+    ENTITY = "ENTITY"  # any national entity, whatever its scopes: what every authenticated caller reads
     OVERSIGHT = "OVERSIGHT"  # the GS and the CCF
 
 
-PUBLIC, INTERNATIONAL, MEMBER, SCREEN_ONLY, ASYLUM, OVERSIGHT = CallerClass
+PUBLIC, INTERNATIONAL, MEMBER, SCREEN_ONLY, ASYLUM, ENTITY, OVERSIGHT = CallerClass
 
 
 def classes(c: Caller) -> frozenset[CallerClass]:
@@ -46,7 +47,7 @@ def classes(c: Caller) -> frozenset[CallerClass]:
         return frozenset({INTERNATIONAL})
     if c.kind == AgencyKind.NCB:
         return frozenset({MEMBER})
-    out = set()
+    out = {ENTITY}  # a national entity without a known scope still reads what any caller may
     if Scope.READ in c.scopes:
         out.add(MEMBER)
     elif Scope.SCREEN in c.scopes:
@@ -144,7 +145,8 @@ def _own_country_recorder(c: Caller, t: Var, value: Expr) -> Expr | None:
 
 
 def _scopes(c: Caller, v: Var, value: Expr) -> Expr:
-    return Expr(f"head(COLLECT {{ MATCH ({v})-[r:AUTHORIZED_BY]->(:Agency) RETURN r.scopes }})")
+    r = f"{v}_auth"  # a name of its own: the statement around it may use `r` (links, paths)
+    return Expr(f"head(COLLECT {{ MATCH ({v})-[{r}:AUTHORIZED_BY]->(:Agency) RETURN {r}.scopes }})")
 
 
 def _fields(who: frozenset[CallerClass], *names: str) -> dict[str, Read]:
