@@ -27,7 +27,7 @@ from neo4j import Driver
 
 from tests import proof_world as w
 from tests import reference_policy as ref
-from tests.conftest import Client
+from tests.conftest import Client, GatewayProcess, gateway_env
 from tests.proof_queries import callers, queries, render
 from tests.reference_policy import AnyOf, Field, Unordered
 
