@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from gateway.graphql.limits import NESTED_LIMIT, TOTAL_COUNT, Limits, cost
+from gateway.graphql.limits import NESTED_ROWS, TOTAL_COUNT, Limits, cost
 from gateway.graphql.schema import build
 
 LIMITS = Limits(max_depth=10, max_aliases=30, max_cost=5000)
@@ -63,16 +63,16 @@ def test_first_counts_as_given_literal_variable_or_default() -> None:
 
 
 def test_a_variable_page_size_is_checked_with_its_value() -> None:
-    query = "query($n: Int!) { persons(first: $n) { edges { node { id notices { id } } } } }"
+    query = "query($n: Int!) { persons(first: $n) { edges { node { id notices { subject { notices { id } } } } } } }"
     assert refusal(query, {"n": 10}) is None
     message = refusal(query, {"n": 100})
     assert message is not None and "costs" in message
 
 
-def test_a_nested_list_counts_its_row_bound() -> None:
+def test_a_nested_list_counts_its_typical_rows() -> None:
     one = cost_of('{ person(id: "P-1") { id } }')
     with_notices = cost_of('{ person(id: "P-1") { id notices { id } } }')
-    assert with_notices - one == NESTED_LIMIT
+    assert with_notices - one == NESTED_ROWS
 
 
 def test_total_count_is_work_a_page_is_not() -> None:
@@ -92,7 +92,7 @@ def test_links_and_path_cost_their_depth() -> None:
 
 
 def test_the_operation_named_is_the_one_costed() -> None:
-    document = "query Small { countries { code } } query Big { persons(first: 100) { edges { node { notices { id } } } } }"
+    document = "query Small { countries { code } } query Big { persons(first: 100) { edges { node { notices { subject { notices { id } } } } } } }"
     assert cost_of(document, operation="Small") < LIMITS.max_cost < cost_of(document, operation="Big")
 
 
@@ -101,11 +101,11 @@ def test_the_operation_named_is_the_one_costed() -> None:
     [
         # big nested lists
         "{ persons(first: 100) { edges { node { notices { subject { notices { id } } } } } } }",
-        "{ persons(first: 100) { edges { node { id notices { id } } } } }",
-        # wide aliasing of pages of persons with their notices
+        # wide aliasing of pages of persons with lists of lists
         "{ "
         + " ".join(
-            f"a{i}: persons(first: 20) {{ edges {{ node {{ notices {{ id }} }} }} }}" for i in range(5)
+            f"a{i}: persons(first: 20) {{ edges {{ node {{ notices {{ subject {{ notices {{ id }} }} }} }} }} }}"
+            for i in range(5)
         )
         + " }",
         # a fragment that spreads a page inside nested lists
@@ -132,3 +132,13 @@ def test_cyclic_fragments_are_reported_not_looped_on() -> None:
     query = "{ ...A } fragment A on Query { ...B countries { code } } fragment B on Query { ...A }"
     result = SCHEMA.execute_sync(query)
     assert result.errors and "within itself" in result.errors[0].message
+
+
+def test_an_investigators_card_with_nested_lists_passes() -> None:
+    """A page of notices with each subject's applications, beside a screening whose matches
+    carry theirs: the nested lists are costed as typical lists, not at their cap."""
+    query = """{ notices(filter: {subjectId: "P-DEMO-002"}) { edges { node { id reviewFlag
+      subject { asylumApplications { id } } } } }
+      screen(input: {familyName: "Nurlanova"}) { matches { person { asylumApplications { id } } } } }"""
+    assert refusal(query) is None
+    assert refusal("{ persons(first: 100) { edges { node { id notices { id } } } } }") is None

@@ -55,7 +55,7 @@ def test_the_ccf_pages_the_audit_log_a_hundred_at_a_time(client: Client) -> None
 
 
 def test_a_page_size_given_in_a_variable_is_costed_with_its_value(client: Client) -> None:
-    query = "query($n: Int!) { persons(first: $n) { edges { node { id notices { id } } } } }"
+    query = "query($n: Int!) { persons(first: $n) { edges { node { id notices { subject { notices { id } } } } } } }"
     assert client.post(query, {"n": 5}, agency="ncb-fr").json().get("errors") is None
     assert client.error_code(query, {"n": 100}, agency="ncb-fr") == "QUERY_TOO_COMPLEX"
 

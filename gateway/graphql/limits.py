@@ -11,8 +11,9 @@ counts a fragment being measured as empty and carries on.
 
 The cost model estimates the rows Neo4j reads for the answer (see ``Walker.field``):
 scalar properties are free (they are read with their row), an expression field costs one,
-a relation to one record one row, a nested list its row bound (``NESTED_LIMIT``) times its
-rows' cost, a connection its ``first`` (literal, variable or default) times its rows'
+a relation to one record one row, a nested list ``NESTED_ROWS`` times its rows' cost (an
+estimate of a typical list; the compiler caps each at ``NESTED_LIMIT``, and the read timeout
+bounds the worst case), a connection its ``first`` (literal, variable or default) times its rows'
 cost, and ``totalCount``, ``screen``, ``links`` and ``path`` the work their Cypher does.
 The token limit is graphql-core's own, through Strawberry.
 """
@@ -44,11 +45,15 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gateway.cypher.compiler import MAX_FIRST, NESTED_LIMIT
+from gateway.cypher.compiler import MAX_FIRST
 from gateway.cypher.screening import MATCHED_PERSONS
 from gateway.errors import Code
 from gateway.graphql.types import GRAPH, Computed, Relation
 
+# The rows a nested list (a person's notices, a diffusion's recipients) is costed at: a
+# typical list, not its cap, so that an investigator's card with two nested lists passes
+# while a page of lists of lists is refused.
+NESTED_ROWS = 10
 # The work of the statements that do more than read rows, in rows.
 TOTAL_COUNT = 100  # counts every visible match: a scan, whatever the page
 SCREEN_WORK = 200  # the name-key look-up's candidates, narrowed to MATCHED_PERSONS
@@ -61,7 +66,7 @@ ROW_BOUNDS = {
     ("LinkGraph", "edges"): LINK_NODES,
     ("Path", "nodes"): 7,  # maxDepth 6 at most: 7 persons, 6 links
     ("Path", "edges"): 6,
-    ("ScreeningResult", "matches"): NESTED_LIMIT,
+    ("ScreeningResult", "matches"): MATCHED_PERSONS,  # about one item per listed person
     ("Query", "countries"): 250,  # every member country
 }
 _CAP = 10**15  # costs saturate here: a fragment bomb's cost need not be computed exactly
@@ -168,11 +173,11 @@ class Walker:
             cost = 1 + inner.cost
         elif is_list:
             if isinstance(graph, Relation):
-                bound = NESTED_LIMIT
+                bound = NESTED_ROWS
             elif name == "edges":
                 bound = rows  # the enclosing connection's page
             else:
-                bound = ROW_BOUNDS.get((parent_name, name), NESTED_LIMIT)
+                bound = ROW_BOUNDS.get((parent_name, name), NESTED_ROWS)
             cost = bound * (1 + inner.cost)
         else:
             cost = 1 + inner.cost
