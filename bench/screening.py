@@ -192,7 +192,7 @@ def screenable(driver: Any, country: str, refs: set[str]) -> set[str]:
 async def run(
     url: str, qs: list[Query], level: int, answers: dict[int, Any], tallies: dict[str, Tally]
 ) -> None:
-    settings = Settings(GATEWAY_JWT_SECRET=SECRET)  # type: ignore[call-arg]
+    settings = Settings(GATEWAY_JWT_SECRET=SECRET, GATEWAY_ENV="development")  # type: ignore[call-arg]
     tokens = {c: mint(settings, f"ncb-{c.lower()}", "bench", 3600) for c in COUNTRIES}
     pending = iter(enumerate(qs))
     done = 0
@@ -277,7 +277,9 @@ def main() -> None:
             qs = queries(driver)
             print(f"{len(qs)} screening queries", flush=True)
             env = {**os.environ, "NEO4J_URI": server.bolt_uri, "NEO4J_PASSWORD": server.password(),
-                   "GATEWAY_JWT_SECRET": SECRET, "GATEWAY_PLAYGROUND": "false"}  # fmt: skip
+                   "GATEWAY_JWT_SECRET": SECRET, "GATEWAY_PLAYGROUND": "false",
+                   # One client address sends everything: development tokens, no rate limits.
+                   "GATEWAY_ENV": "development", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0"}  # fmt: skip
             gateway = GatewayProcess(env)
             tallies: dict[str, Tally] = defaultdict(Tally)
             answers: dict[int, Any] = {}
