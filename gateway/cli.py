@@ -162,6 +162,8 @@ def serve(
         port=port or settings.port,
         log_config=None,  # logs.configure's JSON lines
         access_log=False,  # one line per request comes from gateway.http.requestlog instead
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

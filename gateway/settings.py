@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     burst_per_agency: int = Field(100, ge=1, alias="GATEWAY_BURST_PER_AGENCY")
     # Buckets kept in memory at most; idle (refilled) ones are dropped first.
     rate_buckets: int = Field(10_000, ge=1, alias="GATEWAY_RATE_BUCKETS")
+    # The proxies whose X-Forwarded-For names the client (for the per-address limit and the
+    # log); empty: none, the TCP peer is the client, and no client can choose its address.
+    forwarded_allow_ips: str = Field("", alias="GATEWAY_FORWARDED_ALLOW_IPS")
 
     # Limits on a GraphQL request.
     max_body_bytes: int = Field(100_000, alias="GATEWAY_MAX_BODY_BYTES")

@@ -3,6 +3,7 @@ the oversight bodies page 100 at a time; anonymous writes never reach the graph 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -74,3 +75,27 @@ def test_anonymous_writes_are_refused_before_any_write_or_audit(client: Client, 
     assert events(seeded) == before_events
     after_status = seeded.execute_query("MATCH (n:Notice {id: $id}) RETURN n.status AS s", id=notice).records
     assert after_status == before_status
+
+
+def test_an_overlong_id_is_refused_before_any_write_or_audit(client: Client, seeded: Driver) -> None:
+    long_id = "P" + "X" * 5000
+    aliased = " ".join(f"m{i}: linkPersons(a: $i, b: $i, kind: FAMILY) {{ id }}" for i in range(5))
+    before = events(seeded)
+    body = client.post(f"mutation($i: ID!) {{ {aliased} }}", {"i": long_id}, agency="ncb-fr").json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "64 characters" in body["errors"][0]["message"] and long_id not in json.dumps(body)
+    literal = client.post('{ person(id: "' + long_id + '") { id } }', agency="ncb-fr").json()
+    assert [e["extensions"]["code"] for e in literal["errors"]] == ["BAD_USER_INPUT"]
+    nested = client.post(
+        "mutation($i: RequestNoticeInput!) { requestNotice(input: $i) { id } }",
+        {"i": {"personId": long_id, "type": "RED", "offenceSummary": "x"}}, agency="ncb-fr",
+    ).json()  # fmt: skip
+    assert [e["extensions"]["code"] for e in nested["errors"]] == ["BAD_USER_INPUT"]
+    assert events(seeded) == before
+
+
+def test_an_overlong_idempotency_key_is_bad_input(client: Client) -> None:
+    query = (
+        'mutation($k: String) { createPerson(input: {familyName: "Keylength"}, idempotencyKey: $k) { id } }'
+    )
+    assert client.error_code(query, {"k": "k" * 9000}, agency="ncb-fr") == "BAD_USER_INPUT"

@@ -133,3 +133,11 @@ def test_token_lifetimes_are_bounded_and_production_mints_none(neo4j_auth: tuple
     production = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     refused = run_gateway(production, "token", "--agency", "ncb-fr")
     assert refused.returncode == 2 and "identity provider" in refused.stderr
+
+
+def test_development_serves_only_this_machines_host_names(gateway: GatewayProcess) -> None:
+    # The development playground carries demo tokens: a page on another host name (DNS
+    # rebinding to 127.0.0.1) gets nothing from it.
+    foreign = httpx.get(f"{gateway.url}/playground", headers={"Host": "evil.example"})
+    assert foreign.status_code == 400
+    assert httpx.get(f"{gateway.url}/playground").status_code == 200

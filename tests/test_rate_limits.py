@@ -90,17 +90,19 @@ def test_agencies_and_addresses_are_limited_with_429_and_retry_after(limited: Ga
     assert "agency" in refused.json()["errors"][0]["message"]
     assert post(limited, {"Authorization": f"Bearer {token('ncb-de')}"}).status_code == 200
 
-    # The address's bucket (8): four taken above, four more, then everything from it is 429,
-    # a forged token included: the limit comes before any token verification.
+    # The address's bucket (8) is drawn on only by requests without a valid token: the agencies'
+    # requests above took nothing from it. Eight anonymous or forged-token requests, then 429.
+    forged = {"Authorization": "Bearer forged.token.here"}
     assert [post(limited).status_code for _ in range(4)] == [200] * 4
-    for headers in (
-        {},
-        {"Authorization": "Bearer forged.token.here"},
-        {"Authorization": f"Bearer {token('ncb-de')}"},
-    ):
+    assert [post(limited, forged).status_code for _ in range(4)] == [401] * 4
+    for headers in ({}, forged):
         response = post(limited, headers)
         assert response.status_code == 429, headers
         assert "address" in response.json()["errors"][0]["message"]
         assert int(response.headers["retry-after"]) >= 1
         assert response.headers["cache-control"] == "no-store"
+    # An agency's users behind that address are not shut out by anonymous traffic.
+    assert post(limited, {"Authorization": f"Bearer {token('ncb-nl')}"}).status_code == 200
+    # X-Forwarded-For names no client unless GATEWAY_FORWARDED_ALLOW_IPS trusts a proxy.
+    assert post(limited, {"X-Forwarded-For": "203.0.113.9"}).status_code == 429
     assert httpx.get(f"{limited.url}/healthz").status_code == 200  # health checks are not limited

@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLID,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -38,10 +41,13 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
     VariableNode,
+    get_named_type,
     get_operation_ast,
+    type_from_ast,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -70,6 +76,31 @@ ROW_BOUNDS = {
     ("Query", "countries"): 250,  # every member country
 }
 _CAP = 10**15  # costs saturate here: a fragment bomb's cost need not be computed exactly
+
+
+# Every ID the API takes is bounded: ids are short ("P-DEMO-001", "ncb-fr"), and a long one
+# would be copied into errors and into the append-only audit log of a refused write.
+MAX_ID_LENGTH = 64
+
+
+def _long_id_error() -> GraphQLError:
+    return GraphQLError(
+        f"an ID is at most {MAX_ID_LENGTH} characters", extensions={"code": Code.BAD_USER_INPUT.value}
+    )
+
+
+def _holds_long_id(value: Any, type_: Any) -> bool:
+    """Whether a variable's value holds an ID longer than the bound, anywhere inside it."""
+    if isinstance(type_, GraphQLNonNull):
+        return _holds_long_id(value, type_.of_type)
+    if isinstance(type_, GraphQLList):
+        items = value if isinstance(value, list) else [value]
+        return any(_holds_long_id(v, type_.of_type) for v in items)
+    if type_ is GraphQLID:
+        return isinstance(value, str) and len(value) > MAX_ID_LENGTH
+    if isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+        return any(k in type_.fields and _holds_long_id(v, type_.fields[k].type) for k, v in value.items())
+    return False
 
 
 @dataclass(frozen=True)
@@ -233,6 +264,15 @@ def rule(limits: Limits) -> type[ValidationRule]:
             super().__init__(context)
             self.walker = Walker(context.schema, _fragments(context.document.definitions))
 
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            expected = self.context.get_input_type()
+            if (
+                expected is not None
+                and get_named_type(expected) is GraphQLID
+                and len(node.value) > MAX_ID_LENGTH
+            ):
+                self.report_error(_long_id_error())
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             measured = self.walker.operation(node)
             if measured.depth > limits.max_depth:
@@ -264,6 +304,17 @@ def cost(
     return Walker(schema, _fragments(document.definitions), variables, defaults).operation(operation).cost
 
 
+def _variables_hold_long_ids(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
+) -> bool:
+    operation = get_operation_ast(document, operation_name)
+    for definition in (operation.variable_definitions or ()) if operation else ():
+        type_ = type_from_ast(schema, definition.type)  # type: ignore[arg-type]
+        if _holds_long_id(variables.get(definition.variable.name.value), type_):
+            return True
+    return False
+
+
 class CostLimit(SchemaExtension):
     """Refuses an operation whose cost, with its variables, exceeds the limit; nothing runs."""
 
@@ -273,6 +324,14 @@ class CostLimit(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        if (
+            document is not None
+            and context.result is None
+            and _variables_hold_long_ids(
+                context.schema._schema, document, context.operation_name, context.variables or {}
+            )
+        ):
+            context.result = ExecutionResult(None, [_long_id_error()])
         if document is not None and context.result is None:
             total = cost(context.schema._schema, document, context.operation_name, context.variables or {})
             if total > self.limits.max_cost:

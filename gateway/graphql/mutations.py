@@ -142,12 +142,19 @@ async def _rows(tx: AsyncManagedTransaction, cypher: str, **params: Any) -> list
     return [r.data() async for r in result]
 
 
+MAX_IDEMPOTENCY_KEY = 128  # a UUID or a client's request id; it is stored with the result
+
+
 async def _mutate(
     info: Info, label: str, work: Callable[[workflows.Work], Awaitable[list[str]]], key: str | None,
     **arguments: Any,
 ) -> Any:  # fmt: skip
     """Run one mutation; ``arguments`` are its inputs as the resolver received them."""
     ctx: Context = info.context
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise GatewayError(
+            Code.BAD_USER_INPUT, f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+        )
     caller = ctx.caller
     selection = info.selected_fields[0]
     assert isinstance(selection, SelectedField)

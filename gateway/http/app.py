@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -94,7 +95,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.playground:
         routes += playground.routes("/graphql", lambda: examples(settings))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])
+    middleware = [Middleware(RequestLog)]
+    if settings.development:
+        # The playground then carries demo tokens: only pages of this machine may load it, not a
+        # page that rebinds its own host name to 127.0.0.1 (DNS rebinding).
+        hosts = sorted({"127.0.0.1", "localhost", settings.host})
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def examples(settings: Settings) -> Sequence[playground.Example]:

@@ -27,7 +27,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gateway.errors import Code, GatewayError, client_error
 from gateway.graphql.context import Context
-from gateway.http.auth import InvalidToken, KeysUnavailable, TokenVerifier
+from gateway.http.auth import Claims, InvalidToken, KeysUnavailable, TokenVerifier
 from gateway.http.ratelimit import RateLimiter, retry_after
 from gateway.rules.caller import PUBLIC, Caller
 from gateway.store import audit
@@ -91,14 +91,16 @@ async def graphql(request: Request) -> Response:
     media = JSON
     started = time.perf_counter()
     try:
-        _limit(services.per_address, request.client.host if request.client else "unknown", "address")
         media = _accepted(request)
+        # A valid token draws on its agency's bucket; everything else (no token, a bad one)
+        # on its address's, so that anonymous traffic cannot use up an agency's requests.
+        claims = await _claims(request, services, log)
         if request.method == "GET":
             return _get(services, media)
         _content_type(request)
         payload = await _payload(request, services.max_body_bytes)
         log["operation"] = _operation(payload, services.max_tokens)
-        caller = await _caller(request, services, log)
+        caller = await _caller(claims, services)
         purpose = _purpose(request)
     except RequestRefused as refused:
         log["outcome"] = refused.code.value
@@ -313,22 +315,33 @@ def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
     return names[0] if names else None
 
 
-async def _caller(request: Request, services: Services, log: dict[str, Any]) -> Caller:
+async def _claims(request: Request, services: Services, log: dict[str, Any]) -> Claims | None:
+    """The verified token, or None for the public; rate-limited by agency or by address."""
+    address = request.client.host if request.client else "unknown"
     header = request.headers.get("authorization")
     if header is None:
-        return PUBLIC
+        _limit(services.per_address, address, "address")
+        return None
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise RequestRefused(401, Code.UNAUTHENTICATED, "use Authorization: Bearer <token>")
     try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken("use Authorization: Bearer <token>")
         claims = await services.verifier.verify(token.strip())
-        log["agency"] = claims.agency
-        _limit(services.per_agency, claims.agency, "agency")
-        return await services.callers.resolve(claims.user, claims.agency)
     except InvalidToken as error:
+        _limit(services.per_address, address, "address")
         raise RequestRefused(401, Code.UNAUTHENTICATED, f"the token is not valid: {error}") from None
     except KeysUnavailable as error:
         raise RequestRefused(503, Code.SERVICE_UNAVAILABLE, str(error)) from None
+    log["agency"] = claims.agency
+    _limit(services.per_agency, claims.agency, "agency")
+    return claims
+
+
+async def _caller(claims: Claims | None, services: Services) -> Caller:
+    if claims is None:
+        return PUBLIC
+    try:
+        return await services.callers.resolve(claims.user, claims.agency)
     except CallerUnknown:
         raise RequestRefused(
             401, Code.UNAUTHENTICATED,
