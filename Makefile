@@ -10,7 +10,7 @@ ASSETS := playground/node_modules/.package-lock.json
 AUDIT  := tests/http-audit/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
-.PHONY: run test proof bench bench-screening lint setup stop clean
+.PHONY: run test proof bench bench-screening lint setup browser stop clean
 
 # Development mode: an HS256 secret generated into .local/, demo data, demo tokens, the
 # playground and introspection. Production (GATEWAY_ENV's default) needs GATEWAY_JWKS_URL.
@@ -45,8 +45,18 @@ lint: setup
 	$(BIN)/ruff check gateway graph_schema seed tests bench
 	$(BIN)/mypy gateway graph_schema seed
 
-setup: $(DEPS) $(ASSETS) $(AUDIT)
+setup: $(DEPS) $(ASSETS) $(AUDIT) browser
 	$(BIN)/gateway neo4j install
+
+# The playground's browser test drives Debian's Chromium (browser downloads from elsewhere
+# are not reachable): installed here when missing, as root through apt-get.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }; \
+	  else echo "the browser test needs chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
