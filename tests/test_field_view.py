@@ -270,3 +270,17 @@ def test_links_and_paths_that_answer_null_wait_out_the_floor(slow_floor: Client,
     data = slow_floor.data(query, agency="ncb-fr")
     assert list(data.values()) == [None]
     assert time.monotonic() - started >= 1.5
+
+
+def test_birth_date_filters_compare_dates_inclusively(client: Client) -> None:
+    """Found by the proof: the dates went to Neo4j as strings, and a date compared with a
+    string is null, so every birth-date filter answered nothing."""
+    born = client.data('{ person(id: "P-DEMO-003") { dateOfBirth } }', agency="ncb-fr")["person"][
+        "dateOfBirth"
+    ]
+    query = """query($d: Date!) { persons(filter: {bornAfter: $d, bornBefore: $d}, first: 100) {
+      totalCount edges { node { id dateOfBirth } } } }"""
+    page = client.data(query, {"d": born}, agency="ncb-fr")["persons"]
+    ids = [e["node"]["id"] for e in page["edges"]]
+    assert "P-DEMO-003" in ids and page["totalCount"] == len(ids)
+    assert all(e["node"]["dateOfBirth"] == born for e in page["edges"])

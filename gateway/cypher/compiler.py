@@ -271,8 +271,8 @@ class Compiler:
             value = value.value
         elif on.country:
             value = country_code(value, label)
-        elif not isinstance(value, bool | int):
-            value = str(value)  # IDs and strings
+        elif isinstance(value, str):
+            value = str(value)  # an ID is a str subclass; dates stay dates, compared as dates
         refused = GatewayError(Code.BAD_USER_INPUT, f"you may not filter by {on.field}")
         relation, _, field_name = on.field.rpartition(".")
         if relation:
