@@ -47,7 +47,8 @@ def test_a_refused_screening_logs_neither_the_name_nor_the_date_of_birth(
     ]
     for response in refused:
         assert response.json()["errors"], response.text
-    text = Path(gateway.log.name).read_text()
+    # Correlation ids are random hex, so "1961" may occur in one by chance: leave them out.
+    text = "".join(json.dumps({k: v for k, v in r.items() if k != "correlationId"}) for r in lines(gateway))
     for value in (NAME, GIVEN, BIRTH, "1961"):
         assert value not in text
     assert "Traceback" not in "".join(
