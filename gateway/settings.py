@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     # The key of the audit chain's HMAC (R15), kept outside the graph; generated for development.
     audit_key: str = Field("", alias="GATEWAY_AUDIT_KEY")
 
+    # Observability. /metrics answers only these addresses or networks (others get 404; empty:
+    # nobody). Traces go over OTLP/HTTP to this collector; unset, tracing is off.
+    metrics_allow_ips: str = Field("127.0.0.1,::1", alias="GATEWAY_METRICS_ALLOW_IPS")
+    otel_endpoint: str = Field("", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+
     @model_validator(mode="after")
     def _uri_follows_bolt_port(self) -> Settings:
         """An unset NEO4J_URI means the local server, on NEO4J_BOLT_PORT (owner: faults)."""

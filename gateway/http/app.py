@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql, /playground, /healthz and /readyz."""
+"""The Starlette application: /graphql, /playground, /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -15,11 +16,13 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.graphql.limits import Limits
 from gateway.graphql.schema import build
-from gateway.http import playground
+from gateway.http import metrics, playground
 from gateway.http.auth import TokenVerifier, mint
 from gateway.http.endpoint import Services, graphql
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.requestlog import RequestLog
+from gateway.observability import tracing
+from gateway.observability.metrics import PoolCollector
 from gateway.settings import Settings, get_settings
 from gateway.store.audit import AuditLog
 from gateway.store.callers import CallerDirectory
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if problems:
         raise ConfigurationError("; ".join(problems))
     verifier = TokenVerifier(settings)
+    tracing.configure(settings.otel_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,6 +64,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graph = Graph(driver, settings.neo4j_database, settings.query_timeout_seconds)
         audit_log = AuditLog(driver, settings.neo4j_database, settings.audit_hmac_key())
         await verifier.start()
+        pool = PoolCollector(driver)
+        REGISTRY.register(pool)
         app.state.services = Services(
             schema=build(
                 Limits(settings.max_depth, settings.max_aliases, settings.max_cost),
@@ -82,20 +88,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets
             ),
         )
+        tracing.instrument(app.state.services.schema)
         try:
             yield
         finally:
             await audit_log.close()
             await driver.close()
+            REGISTRY.unregister(pool)
+            tracing.shutdown()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        metrics.route(settings.metrics_allow_ips, bool(settings.forwarded_allow_ips)),
     ]
     if settings.playground:
         routes += playground.routes("/graphql", lambda: examples(settings))
-    middleware = [Middleware(RequestLog)]
+    middleware = [Middleware(RequestLog), Middleware(metrics.Observe, routes=routes)]
     if settings.development:
         # The playground then carries demo tokens: only pages of this machine may load it, not a
         # page that rebinds its own host name to 127.0.0.1 (DNS rebinding).

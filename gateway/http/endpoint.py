@@ -29,6 +29,7 @@ from gateway.errors import Code, GatewayError, client_error
 from gateway.graphql.context import Context
 from gateway.http.auth import Claims, InvalidToken, KeysUnavailable, TokenVerifier
 from gateway.http.ratelimit import RateLimiter, retry_after
+from gateway.observability import metrics
 from gateway.rules.caller import PUBLIC, Caller
 from gateway.store import audit
 from gateway.store.callers import CallerDirectory, CallerUnknown
@@ -125,6 +126,8 @@ async def graphql(request: Request) -> Response:
             400, Code.BAD_USER_INPUT, "operationName names no operation of the document"
         ).response(media)
     log["executeMs"] = round((time.perf_counter() - executed) * 1000, 1)
+    # A document that ran (data, or errors at a path): its operation name may become a label.
+    request.state.validated = result.data is not None or any(e.path for e in result.errors or ())
     correlation = log.get("correlationId", "-")
     errors = [client_error(e, correlation, services.suggestions) for e in result.errors or ()]
     log["fields"] = list(context.record.fields)
@@ -173,6 +176,7 @@ def _get(services: Services, media: str) -> Response:
 def _limit(limiter: RateLimiter, key: str, what: str) -> None:
     wait = limiter.take(key)
     if wait > 0:
+        metrics.RATE_LIMITED.labels(what).inc()
         raise RequestRefused(
             429, Code.RATE_LIMITED, f"too many requests from this {what}; retry later",
             {"Retry-After": retry_after(wait)},

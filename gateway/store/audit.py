@@ -29,6 +29,7 @@ from typing import Any
 from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, unit_of_work
 
 from gateway.cypher.compiler import REF
+from gateway.observability import hooks
 from gateway.store.db import CLIENT_MARGIN, WRITE_TIMEOUT
 
 GENESIS = ""
@@ -163,6 +164,7 @@ class AuditLog:
         self._head: Head | None = None  # where this writer left the chain
         self._closed = False
 
+    @hooks.audit_wait
     async def record(self, e: dict[str, Any]) -> None:
         if self._closed:
             raise AuditUnavailable("the audit writer is shut down")
@@ -200,6 +202,7 @@ class AuditLog:
                 failure = AuditUnavailable(type(error).__name__)
             _settle(batch, failure)
 
+    @hooks.audit_commit
     async def _append(self, events: list[dict[str, Any]]) -> Head:
         @unit_of_work(timeout=self._timeout)
         async def transaction(tx: AsyncManagedTransaction) -> Head:

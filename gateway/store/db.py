@@ -30,6 +30,7 @@ from neo4j.exceptions import (
 )
 
 from gateway.errors import Code, GatewayError
+from gateway.observability import hooks
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway")
@@ -137,6 +138,7 @@ class Graph:
         self.planner = Planner(driver, database)
         self._readiness: asyncio.Task[int | None] | None = None
 
+    @hooks.statement("read")
     async def read(
         self, cypher: str, params: dict[str, Any], timeout: float | None = None
     ) -> list[dict[str, Any]]:
@@ -166,6 +168,7 @@ class Graph:
             raise
         return [r.data() for r in records]
 
+    @hooks.statement("write")
     async def write(
         self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], idempotency_key: str | None = None
     ) -> T:

@@ -1,0 +1,144 @@
+"""The Prometheus metrics, and the rules that keep their labels bounded and impersonal.
+
+Label values come from closed sets: the app's route templates, HTTP status codes, the error
+codes of ``gateway.errors.Code``, statement kinds, and GraphQL operation names. Operation names
+are chosen by clients, so a name becomes a label only when its document passed validation
+(a string that merely parsed, or failed, is ``(none)``), cut to 64 characters, and only the
+first ``MAX_OPERATIONS`` distinct names of a process get their own series; later ones count
+as ``(other)``. The parenthesised values cannot clash with a GraphQL name. Never a label:
+ids, variables, query text, agencies, users, client addresses.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (several worker processes), prometheus-client keeps the
+values in files there and ``/metrics`` sums every worker's; the gauges say how they combine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gateway.errors import Code
+
+MAX_OPERATIONS = 100
+NAME_LENGTH = 64
+OTHER, NONE, ANONYMOUS, MULTIPLE = "(other)", "(none)", "(anonymous)", "MULTIPLE"
+OUTCOMES = frozenset({"OK", "AUDIT_UNAVAILABLE", *Code.__members__})
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+# Seconds: the GraphQL answers range from a cached look-up (~2 ms) to the time limits (10 s + 3 s).
+LATENCY = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
+
+HTTP_REQUESTS = Counter(
+    "gateway_http_requests", "HTTP requests answered, by route template and status.", ["route", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "gateway_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
+    ["route"], buckets=LATENCY,
+)  # fmt: skip
+GRAPHQL_REQUESTS = Counter(
+    "gateway_graphql_requests",
+    "GraphQL requests by operation name and outcome (OK, the answer's error code, or MULTIPLE).",
+    ["operation", "outcome"],
+)
+GRAPHQL_SECONDS = Histogram(
+    "gateway_graphql_request_duration_seconds", "Time to answer a GraphQL request, by operation name.",
+    ["operation"], buckets=LATENCY,
+)  # fmt: skip
+GRAPHQL_ERRORS = Counter(
+    "gateway_graphql_errors", "GraphQL requests answered with an error code (each code once per request).",
+    ["code"],
+)  # fmt: skip
+RATE_LIMITED = Counter(
+    "gateway_rate_limited", "Requests refused by a rate limit (address or agency).", ["limit"]
+)
+STATEMENT_SECONDS = Histogram(
+    "gateway_neo4j_statement_duration_seconds",
+    "Neo4j statements (reads) and write transactions, by kind and outcome (ok, error).",
+    ["kind", "outcome"], buckets=LATENCY,
+)  # fmt: skip
+STATEMENTS_IN_FLIGHT = Gauge(
+    "gateway_neo4j_statements_in_flight",
+    "Neo4j statements and write transactions running now (each holds a pooled connection).",
+    ["kind"], multiprocess_mode="livesum",
+)  # fmt: skip
+AUDIT_WAITING = Gauge(
+    "gateway_audit_waiting",
+    "Requests waiting for their audit event to commit: queued, or in the batch being committed.",
+    multiprocess_mode="livesum",
+)
+AUDIT_COMMIT_SECONDS = Histogram(
+    "gateway_audit_commit_duration_seconds", "Time of one group commit of audit events, by outcome.",
+    ["outcome"], buckets=LATENCY,
+)  # fmt: skip
+AUDIT_BATCH_EVENTS = Histogram(
+    "gateway_audit_batch_events", "Audit events per group commit.", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
+)
+
+_operations: set[str] = set()
+
+
+def operation_label(name: str | None, validated: bool) -> str:
+    """The label of a GraphQL operation name; see the module's docstring."""
+    if not validated:
+        return NONE
+    if not name:
+        return ANONYMOUS
+    name = name[:NAME_LENGTH]
+    if name in _operations:
+        return name
+    if len(_operations) >= MAX_OPERATIONS or not _NAME.fullmatch(name):
+        return OTHER
+    _operations.add(name)  # a set under the GIL: a race may admit a name or two beyond the cap
+    return name
+
+
+def outcome_label(outcome: str) -> tuple[str, list[str]]:
+    """The request's outcome label and the error codes to count: the log's outcome is OK or
+    the answer's codes, comma-separated; several codes count as MULTIPLE."""
+    codes = [c if c in OUTCOMES else OTHER for c in outcome.split(",")]
+    if codes == ["OK"]:
+        return "OK", []
+    return (codes[0] if len(codes) == 1 else MULTIPLE), codes
+
+
+def observe_graphql(operation: str, outcome: str, seconds: float) -> None:
+    label, codes = outcome_label(outcome)
+    GRAPHQL_REQUESTS.labels(operation, label).inc()
+    GRAPHQL_SECONDS.labels(operation).observe(seconds)
+    for code in codes:
+        GRAPHQL_ERRORS.labels(code).inc()
+
+
+class PoolCollector(Collector):
+    """The driver's connection pool, read when scraped (nothing on the request path). The
+    driver has no public API for it, so this reads its pool's connection lists and reports
+    nothing if they ever move; per process (with several workers, see the in-flight gauge)."""
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            pool = self._driver._pool
+            connections = [c for queue in list(pool.connections.values()) for c in list(queue)]
+            in_use = sum(1 for c in connections if c.in_use)
+            size = int(pool.pool_config.max_connection_pool_size)
+        except Exception:  # a driver version that keeps its pool otherwise
+            return
+        family = GaugeMetricFamily(
+            "gateway_neo4j_pool_connections", "Connections in the Neo4j driver's pool, by state.",
+            labels=["state"],
+        )  # fmt: skip
+        family.add_metric(["in_use"], in_use)
+        family.add_metric(["idle"], len(connections) - in_use)
+        yield family
+        yield GaugeMetricFamily(
+            "gateway_neo4j_pool_max_connections", "The pool's size limit (per address).", value=size
+        )
