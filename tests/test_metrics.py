@@ -5,6 +5,7 @@ and /metrics answers only the addresses allowed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -142,3 +143,24 @@ def test_metrics_answer_404_to_addresses_not_allowed(
         assert httpx.get(f"{process.url}/healthz", timeout=10).status_code == 200
     finally:
         process.stop()
+
+
+def test_with_a_shared_multiprocess_directory_any_worker_reports_every_workers_counts(
+    seeded: Driver, neo4j_auth: tuple[str, str, str], tmp_path: Path
+) -> None:
+    # Two gateway processes sharing PROMETHEUS_MULTIPROC_DIR stand for two workers.
+    env = gateway_env(neo4j_auth, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    workers = [GatewayProcess(env), GatewayProcess(env)]
+    try:
+        countries = "query Countries { countries { code } }"
+        for worker, requests in zip(workers, (2, 3), strict=True):
+            for _ in range(requests):
+                assert Client(worker.url).data(countries)["countries"]
+        for worker in workers:
+            samples, _ = scrape(worker.url)
+            assert value(samples, "gateway_graphql_requests_total", operation="Countries", outcome="OK") == 5
+            assert value(samples, "gateway_neo4j_statements_in_flight", kind="read") == 0
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert not list(tmp_path.glob("gauge_livesum_*.db"))  # each worker dropped its live gauges

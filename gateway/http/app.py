@@ -22,7 +22,7 @@ from gateway.http.endpoint import Services, graphql
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.requestlog import RequestLog
 from gateway.observability import tracing
-from gateway.observability.metrics import PoolCollector
+from gateway.observability.metrics import PoolCollector, process_exiting
 from gateway.settings import Settings, get_settings
 from gateway.store.audit import AuditLog
 from gateway.store.callers import CallerDirectory
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await audit_log.close()
             await driver.close()
             REGISTRY.unregister(pool)
+            process_exiting()
             tracing.shutdown()
 
     routes: list[BaseRoute] = [
