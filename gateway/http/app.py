@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -22,7 +21,7 @@ from gateway.http.endpoint import Services, graphql
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.requestlog import RequestLog
 from gateway.observability import tracing
-from gateway.observability.metrics import PoolCollector, process_exiting
+from gateway.observability.metrics import POOLS, process_exiting
 from gateway.settings import Settings, get_settings
 from gateway.store.audit import AuditLog
 from gateway.store.callers import CallerDirectory
@@ -56,7 +55,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if problems:
         raise ConfigurationError("; ".join(problems))
     verifier = TokenVerifier(settings)
-    tracing.configure(settings.otel_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,8 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graph = Graph(driver, settings.neo4j_database, settings.query_timeout_seconds)
         audit_log = AuditLog(driver, settings.neo4j_database, settings.audit_hmac_key())
         await verifier.start()
-        pool = PoolCollector(driver)
-        REGISTRY.register(pool)
+        POOLS.watch(driver)
         app.state.services = Services(
             schema=build(
                 Limits(settings.max_depth, settings.max_aliases, settings.max_cost),
@@ -88,13 +85,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets
             ),
         )
-        tracing.instrument(app.state.services.schema)
+        if tracing.configure(settings.otel_endpoint):
+            tracing.instrument(app.state.services.schema)
         try:
             yield
         finally:
             await audit_log.close()
             await driver.close()
-            REGISTRY.unregister(pool)
+            POOLS.unwatch(driver)
             process_exiting()
             tracing.shutdown()
 

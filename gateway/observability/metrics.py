@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -129,19 +129,28 @@ def process_exiting() -> None:
 
 
 class PoolCollector(Collector):
-    """The driver's connection pool, read when scraped (nothing on the request path). The
-    driver has no public API for it, so this reads its pool's connection lists and reports
-    nothing if they ever move; per process (with several workers, see the in-flight gauge)."""
+    """The connection pools of the drivers being watched, read when scraped (nothing on the
+    request path). The driver has no public API for it, so this reads its pool's connection
+    lists and reports nothing if they ever move; per process (with several workers, see the
+    in-flight gauge)."""
 
-    def __init__(self, driver: Any) -> None:
-        self._driver = driver
+    def __init__(self) -> None:
+        self._drivers: list[Any] = []
+
+    def watch(self, driver: Any) -> None:
+        self._drivers.append(driver)
+
+    def unwatch(self, driver: Any) -> None:
+        self._drivers.remove(driver)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        if not self._drivers:
+            return
         try:
-            pool = self._driver._pool
-            connections = [c for queue in list(pool.connections.values()) for c in list(queue)]
+            pools = [d._pool for d in self._drivers]
+            connections = [c for p in pools for queue in list(p.connections.values()) for c in list(queue)]
             in_use = sum(1 for c in connections if c.in_use)
-            size = int(pool.pool_config.max_connection_pool_size)
+            size = sum(int(p.pool_config.max_connection_pool_size) for p in pools)
         except Exception:  # a driver version that keeps its pool otherwise
             return
         family = GaugeMetricFamily(
@@ -154,3 +163,7 @@ class PoolCollector(Collector):
         yield GaugeMetricFamily(
             "gateway_neo4j_pool_max_connections", "The pool's size limit (per address).", value=size
         )
+
+
+POOLS = PoolCollector()
+REGISTRY.register(POOLS)

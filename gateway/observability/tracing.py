@@ -58,6 +58,7 @@ def configure(endpoint: str, service_name: str = "gateway") -> bool:
     ``OTEL_BSP_*``)."""
     if not endpoint:
         return False
+    shutdown()  # a provider left by an earlier app in this process
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
