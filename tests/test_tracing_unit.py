@@ -167,3 +167,5 @@ def test_metrics_addresses_match_addresses_and_networks() -> None:
     assert not allowed("10.2.0.1", allow) and not allowed("192.0.2.1", allow)
     assert not allowed("testclient", allow) and not allowed(None, allow)
     assert not allowed("127.0.0.1", networks(""))  # empty: nobody
+    with pytest.raises(ValueError, match="GATEWAY_METRICS_ALLOW_IPS: 'localhost'"):
+        networks("127.0.0.1,localhost")

@@ -29,7 +29,13 @@ _PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
 
 def networks(setting: str) -> list[Network]:
     """``GATEWAY_METRICS_ALLOW_IPS``: comma-separated addresses or CIDR networks."""
-    return [ipaddress.ip_network(item.strip(), strict=False) for item in setting.split(",") if item.strip()]
+    found = []
+    for item in filter(None, (i.strip() for i in setting.split(","))):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"GATEWAY_METRICS_ALLOW_IPS: {item!r} is not an address or network") from None
+    return found
 
 
 def allowed(address: str | None, allow: Sequence[Network]) -> bool:
