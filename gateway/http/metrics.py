@@ -113,8 +113,8 @@ class Observe:
             failed = False
             try:
                 await self.app(scope, receive, send_status)
-            except BaseException:
-                failed = True  # RequestLog answers 500 INTERNAL_SERVER_ERROR
+            except Exception:  # what RequestLog answers with 500 INTERNAL_SERVER_ERROR
+                failed = True
                 raise
             finally:
                 seconds = time.perf_counter() - started
