@@ -32,9 +32,10 @@
   var SUMMARY = "fragment Summary on Person { id familyName givenNames notices { type status } diffusions { status } }";
   var Q = {
     me: "query ExplorerMe { me { user countryCode public agency { id name } } }",
+    // A name, or a person's id: both are asked in one request.
     search:
-      "query ExplorerSearch($name: String!) { persons(filter: {name: $name}, first: 20) { totalCount " +
-      "edges { node { id familyName givenNames dateOfBirth } } } }",
+      "query ExplorerSearch($name: String!, $id: ID!) { byId: person(id: $id) { id familyName givenNames dateOfBirth } " +
+      "persons(filter: {name: $name}, first: 20) { totalCount edges { node { id familyName givenNames dateOfBirth } } } }",
     links:
       "query ExplorerLinks($id: ID!) { links(personId: $id, depth: 1) { truncated nodes { ...Summary } " +
       "edges { source target kind } } } " + SUMMARY,
@@ -75,7 +76,7 @@
       },
       { selector: "node.has-more", style: { "border-width": 4, "border-style": "dashed", "border-color": "#203047" } },
       { selector: "node:selected", style: { "border-width": 4, "border-color": "#0a5cff", "border-style": "solid" } },
-      { selector: "node.on-path", style: { "underlay-color": "#0a5cff", "underlay-opacity": 0.25, "underlay-padding": 6 } },
+      { selector: "node.on-path", style: { "underlay-color": "#0a5cff", "underlay-opacity": 0.25, "underlay-padding": 6, "underlay-shape": "ellipse" } },
       {
         selector: "edge",
         style: {
@@ -410,13 +411,14 @@
     event.preventDefault();
     var name = $("search-name").value.trim();
     if (!name) return;
-    gql(Q.search, { name: name })
+    gql(Q.search, { name: name, id: name })
       .then(function (data) {
         var list = $("results");
         list.replaceChildren();
         var edges = data.persons.edges;
-        edges.forEach(function (edge) {
-          var p = edge.node;
+        var found = edges.map(function (edge) { return edge.node; });
+        if (data.byId && !found.some(function (p) { return p.id === data.byId.id; })) found.unshift(data.byId);
+        found.forEach(function (p) {
           var button = el("button", displayName(p) + (p.dateOfBirth ? " (" + p.dateOfBirth + ")" : "") + " · " + p.id);
           button.type = "button";
           button.dataset.id = p.id;
@@ -433,8 +435,9 @@
           item.appendChild(button);
           list.appendChild(item);
         });
-        say(data.persons.totalCount + " persons visible to you match" +
-          (data.persons.totalCount > edges.length ? "; the first " + edges.length + " are listed." : "."));
+        say(data.persons.totalCount + " persons visible to you match the name" +
+          (data.persons.totalCount > edges.length ? "; the first " + edges.length + " are listed" : "") +
+          (data.byId ? "; one has this id." : "."));
       })
       .catch(failed);
   });
@@ -448,6 +451,7 @@
         cy.elements().removeClass("on-path");
         if (!data.path) {
           $("path-result").textContent = "No path through persons visible to you within 6 links.";
+          say($("path-result").textContent);
           return;
         }
         data.path.nodes.forEach(function (p, i) { drawPerson(p, i ? data.path.nodes[i - 1].id : null); });
@@ -458,6 +462,7 @@
         layout();
         $("path-result").textContent = "Path of " + data.path.length + " link" + (data.path.length === 1 ? "" : "s") +
           ": " + data.path.nodes.map(function (p) { return p.id; }).join(" – ");
+        say($("path-result").textContent);
       })
       .catch(failed);
   });

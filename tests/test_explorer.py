@@ -329,7 +329,7 @@ def test_in_chromium_a_neighbourhood_beyond_the_batch_waits_behind_more(
     assert len(everyone) >= 3, "P-DEMO-003 needs two visible neighbours for ncb-jp"
     page = Page(chromium, f"{gateway.url}/explorer?batch=1")
     page.sign_in("ncb-jp")
-    page.draw("Moreau", "P-DEMO-003")
+    page.draw("P-DEMO-003", "P-DEMO-003")  # found by its id
     assert len(page.nodes()) == 2 and page.nodes() < everyone
     assert page.js("window.explorer.waiting('P-DEMO-003')") == len(everyone) - 2
     while page.js("window.explorer.waiting('P-DEMO-003')"):
