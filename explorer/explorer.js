@@ -215,6 +215,11 @@
       name: "cose", animate: false, randomize: false, fit: true, padding: 40,
       nodeDimensionsIncludeLabels: true, numIter: cy.nodes().length > 150 ? 300 : 1000,
     }).run();
+    fitView();
+  }
+
+  function fitView() {
+    cy.fit(undefined, 40);
     if (cy.zoom() > 1.2) { // a few persons: keep labels readable rather than fill the canvas
       cy.zoom(1.2);
       cy.center();
@@ -339,6 +344,7 @@
     if ($("panel").hidden) {
       $("panel").hidden = false;
       cy.resize(); // the panel narrows the drawing's container
+      fitView();
     }
     $("panel-title").textContent = id;
     $("panel-record").replaceChildren(el("p", "Loading…"));
