@@ -109,6 +109,7 @@
   function request(token, purpose, query, variables) {
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    $("status").classList.remove("error"); // an earlier failure is no longer the news
     busy(1);
     return fetch(config.endpoint, {
       method: "POST",
