@@ -241,7 +241,7 @@
     queue.slice(0, take).forEach(function (p) { drawPerson(p, id); });
     waiting[id] = queue.slice(take);
     drawEdges();
-    markMore(id);
+    Object.keys(waiting).forEach(markMore); // persons drawn now may have been waiting elsewhere too
     layout();
     if (selected === id) showActions(id);
   }
