@@ -1,8 +1,12 @@
-# The gateway's image, for docker-compose.yml. The playground's assets are installed from the
-# npm registry at build time, so the running service loads nothing from the internet.
+# The gateway's image, for docker-compose.yml. The playground's and the explorer's assets are
+# installed from the npm registry at build time, so the running service loads nothing from the
+# internet.
 FROM node:20-slim AS assets
 WORKDIR /app/playground
 COPY playground/package.json playground/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+WORKDIR /app/explorer
+COPY explorer/package.json explorer/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim
@@ -13,6 +17,8 @@ COPY graph_schema graph_schema
 COPY seed seed
 RUN pip install --no-cache-dir .
 COPY --from=assets /app/playground/node_modules playground/node_modules
+COPY explorer/explorer.html explorer/explorer.js explorer/explorer.css explorer/
+COPY --from=assets /app/explorer/node_modules explorer/node_modules
 # Production unless told otherwise: no playground, introspection or suggestions, a JWKS is
 # required (GATEWAY_JWKS_URL) and no demo data is seeded.
 ENV GATEWAY_HOST=0.0.0.0 GATEWAY_ENV=production

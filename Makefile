@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ASSETS := playground/node_modules/.package-lock.json
+EXPLORER := explorer/node_modules/.package-lock.json
 AUDIT  := tests/http-audit/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
@@ -22,7 +23,7 @@ run: setup
 	$(BIN)/gateway seed --if-empty --persons $(DEMO_PERSONS) --seed 1
 	@echo "Demo tokens (8 h), for the Authorization: Bearer header:"
 	@$(BIN)/gateway demo-tokens
-	@echo "Playground: http://127.0.0.1:8000/playground   GraphQL: http://127.0.0.1:8000/graphql"
+	@echo "Playground: http://127.0.0.1:8000/playground   Explorer: http://127.0.0.1:8000/explorer   GraphQL: http://127.0.0.1:8000/graphql"
 	GATEWAY_DEMO_TOKENS=true $(BIN)/gateway serve
 
 test: setup
@@ -45,11 +46,11 @@ lint: setup
 	$(BIN)/ruff check gateway graph_schema seed tests bench
 	$(BIN)/mypy gateway graph_schema seed
 
-setup: $(DEPS) $(ASSETS) $(AUDIT) browser
+setup: $(DEPS) $(ASSETS) $(EXPLORER) $(AUDIT) browser
 	$(BIN)/gateway neo4j install
 
-# The playground's browser test drives Debian's Chromium (browser downloads from elsewhere
-# are not reachable): installed here when missing, as root through apt-get.
+# The playground's and the explorer's browser tests drive Debian's Chromium (browser downloads
+# from elsewhere are not reachable): installed here when missing, as root through apt-get.
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -69,6 +70,10 @@ $(DEPS): pyproject.toml | $(BIN)/python
 $(ASSETS): playground/package.json playground/package-lock.json
 	npm ci --prefix playground --no-audit --no-fund --loglevel=error
 
+# The graph explorer's drawing library (cytoscape), served by the gateway at /explorer.
+$(EXPLORER): explorer/package.json explorer/package-lock.json
+	npm ci --prefix explorer --no-audit --no-fund --loglevel=error
+
 # The graphql-http conformance audit that tests/test_graphql_over_http.py runs (registry only).
 $(AUDIT): tests/http-audit/package.json tests/http-audit/package-lock.json
 	npm ci --prefix tests/http-audit --no-audit --no-fund --loglevel=error
@@ -77,4 +82,4 @@ stop:
 	-$(BIN)/gateway neo4j stop
 
 clean: stop
-	rm -rf $(VENV) .local playground/node_modules tests/http-audit/node_modules
+	rm -rf $(VENV) .local playground/node_modules explorer/node_modules tests/http-audit/node_modules

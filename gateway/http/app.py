@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql, /playground, /healthz, /readyz and /metrics."""
+"""The Starlette application: /graphql, /playground, /explorer, /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.graphql.limits import Limits
 from gateway.graphql.schema import build
-from gateway.http import metrics, playground
+from gateway.http import explorer, metrics, playground
 from gateway.http.auth import TokenVerifier, mint
 from gateway.http.endpoint import Services, graphql
 from gateway.http.ratelimit import RateLimiter
@@ -104,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.playground:
         routes += playground.routes("/graphql", lambda: examples(settings))
+        # The explorer follows the playground's switch: off in production unless turned on.
+        routes += explorer.routes("/graphql", lambda: demo_tokens(settings))
     middleware = [Middleware(RequestLog), Middleware(metrics.Observe, routes=routes)]
     if settings.development:
         # The playground then carries demo tokens: only pages of this machine may load it, not a
@@ -111,6 +113,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hosts = sorted({"127.0.0.1", "localhost", settings.host})
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+def demo_tokens(settings: Settings) -> list[explorer.DemoToken]:
+    """The explorer's sign-in offers these under the same condition as the playground's."""
+    if not (settings.development and settings.demo_tokens and not settings.jwks_url):
+        return []
+    from gateway.cli import DEMO_AGENCIES
+
+    return [explorer.DemoToken(a, mint(settings, a, f"demo-{a}", 8 * 3600)) for a in DEMO_AGENCIES]
 
 
 def examples(settings: Settings) -> Sequence[playground.Example]:
