@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql, /playground, /healthz and /readyz."""
+"""The Starlette application: /graphql (HTTP and WebSocket), /playground, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.graphql.limits import Limits
 from gateway.graphql.schema import build
@@ -20,9 +20,11 @@ from gateway.http.auth import TokenVerifier, mint
 from gateway.http.endpoint import Services, graphql
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.requestlog import RequestLog
+from gateway.http.websocket import graphql_ws
 from gateway.settings import Settings, get_settings
 from gateway.store.audit import AuditLog
 from gateway.store.callers import CallerDirectory
+from gateway.store.changes import ChangeFeed
 from gateway.store.db import Graph, connect_async
 from graph_schema.migrations import LATEST_VERSION
 
@@ -82,14 +84,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets
             ),
         )
+        app.state.changes = ChangeFeed(graph)  # live alerts: one poller per process
         try:
             yield
         finally:
+            await app.state.changes.close()
             await audit_log.close()
             await driver.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_ws),  # subscriptions: graphql-transport-ws
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
