@@ -34,7 +34,7 @@ async def watch_person(w: Work, person_id: str) -> list[str]:
     await _lock_agency(w)
     counts = await w.rows(
         "OPTIONAL MATCH (x:Watch {agency: $agency, personId: $id}) "
-        "CALL () { MATCH (all:Watch {agency: $agency}) RETURN count(all) AS n } "
+        "CALL () { MATCH (w:Watch {agency: $agency}) RETURN count(w) AS n } "
         "RETURN x IS NOT NULL AS known, n",
         id=person_id,
     )
