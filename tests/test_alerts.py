@@ -427,3 +427,87 @@ def test_a_subscription_posted_over_http_is_refused_with_a_pointer_to_the_socket
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "WebSocket" in error["message"]
+
+
+# --- Pure logic: the change feed and the handshake checks ------------------------------
+
+
+class FakeGraph:
+    """The two statements the change feed runs, answered from a list of changes."""
+
+    timeout = write_timeout = 1.0
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
+        self.changes: list[dict[str, Any]] = []
+
+    async def read(self, cypher: str, params: dict[str, Any], timeout: float | None = None) -> list[dict[str, Any]]:
+        from neo4j.time import DateTime
+
+        now = DateTime.from_native(self.now)
+        if "changes" not in cypher:
+            return [{"now": now}]
+        recent = [c for c in self.changes if c["at"].to_native() > params["since"]]
+        return [{"changes": recent, "now": now}]
+
+    def change(self, item: str, seconds_ago: float) -> None:
+        from datetime import timedelta
+
+        from neo4j.time import DateTime
+
+        at = DateTime.from_native(self.now - timedelta(seconds=seconds_ago))
+        self.changes.append({"label": "Notice", "id": item, "at": at, "source": "FR", "subject": "P-1"})
+
+
+def test_the_change_feed_hands_each_change_once_and_only_to_subscriptions_open_before_it() -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from gateway.store.changes import ChangeFeed
+
+    async def scenario() -> list[list[str]]:
+        graph = FakeGraph()
+        graph.change("N-BEFORE", seconds_ago=5)  # changed before anyone subscribed
+        feed = ChangeFeed(graph, interval=3600)  # type: ignore[arg-type]
+        subscriber = await feed.subscribe()
+        assert subscriber.take() == []
+        graph.now += timedelta(seconds=1)
+        graph.change("N-AFTER", seconds_ago=0.5)
+        await feed._look()
+        first = [c.id for c in subscriber.take()]
+        graph.now += timedelta(seconds=1)
+        await feed._look()  # the same change, read again within the overlap: not handed out again
+        second = [c.id for c in subscriber.take()]
+        graph.change("N-AFTER", seconds_ago=0.2)  # changed again: a new changedAt
+        await feed._look()
+        third = [c.id for c in subscriber.take()]
+        feed.unsubscribe(subscriber)
+        await feed.close()
+        return [first, second, third]
+
+    assert asyncio.run(scenario()) == [["N-AFTER"], [], ["N-AFTER"]]
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed"),
+    [
+        (None, "gateway.example", True),  # not a browser
+        ("https://gateway.example", "gateway.example", True),
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("https://evil.example", "gateway.example", False),
+        ("https://gateway.example.evil.example", "gateway.example", False),
+        ("http://127.0.0.1:8001", "127.0.0.1:8000", False),
+        ("null", "gateway.example", False),  # a sandboxed frame or a file
+    ],
+)
+def test_only_the_gateways_own_origin_or_no_origin_may_open_the_socket(
+    origin: str | None, host: str, allowed: bool
+) -> None:
+    from types import SimpleNamespace
+
+    from gateway.http.websocket import _same_origin
+
+    headers = {"host": host, **({"origin": origin} if origin is not None else {})}
+    assert _same_origin(SimpleNamespace(headers=headers)) is allowed  # type: ignore[arg-type]

@@ -134,8 +134,10 @@ class ChangeFeed:
         self._now = now
         self._looked.set()
         for s in self._subscribers:
+            if s.since is None:  # subscribed during this look: it starts from the next one
+                continue
             for change in fresh:
-                if s.since is not None and change.at.to_native() < s.since.to_native():
+                if change.at.to_native() < s.since.to_native():
                     continue
                 if len(s.pending) >= MAX_PENDING:
                     s.overflowed = True
