@@ -98,12 +98,13 @@ class AlertStream:
                     await asyncio.wait_for(subscriber.wake.wait(), RECHECK_SECONDS)
                 if time.monotonic() - self.checked >= RECHECK_SECONDS:
                     await self._recheck()
-                    await self._refresh(subscriber)
                 if subscriber.overflowed:
                     raise GatewayError(Code.SERVICE_UNAVAILABLE, "too many changes at once: subscribe again")
                 changes = subscriber.take()
                 if not changes:
                     continue
+                # Watches and screenings stored since the last batch (by any replica): what
+                # they showed when they were stored is known, what changed since is news.
                 await self._refresh(subscriber)
                 for alert in await self._alerts(changes):
                     await self._audit(alert)
