@@ -511,3 +511,14 @@ def test_only_the_gateways_own_origin_or_no_origin_may_open_the_socket(
 
     headers = {"host": host, **({"origin": origin} if origin is not None else {})}
     assert _same_origin(SimpleNamespace(headers=headers)) is allowed  # type: ignore[arg-type]
+
+
+def test_pings_do_not_hold_a_connection_open_without_init(gateway: GatewayProcess) -> None:
+    with connect(ws_url(gateway.url), subprotocols=[PROTOCOL], open_timeout=WAIT) as ws:  # type: ignore[list-item]
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while time.monotonic() - started < WAIT:
+                ws.send(json.dumps({"type": "ping"}))
+                assert json.loads(ws.recv(timeout=WAIT))["type"] == "pong"
+                time.sleep(0.5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408

@@ -136,8 +136,9 @@ class Connection:
         return parsed
 
     async def serve(self) -> None:
-        while True:  # pings may come before connection_init
-            first = await self.receive(INIT_TIMEOUT)
+        deadline = time.monotonic() + INIT_TIMEOUT  # pings before it do not extend it
+        while True:
+            first = await self.receive(max(deadline - time.monotonic(), 0.001))
             if first["type"] == "ping":
                 await self.send({"type": "pong"})
                 continue
