@@ -8,6 +8,7 @@ A subscription starts delivering once its process's change feed has looked at th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -44,8 +45,9 @@ class Socket:
     """One graphql-transport-ws connection as a client library would hold it."""
 
     def __init__(self, url: str, agency: str | None, purpose: str = "INVESTIGATION", **headers: str) -> None:
-        self.ws: ClientConnection = connect(
-            ws_url(url), subprotocols=[PROTOCOL], open_timeout=WAIT, additional_headers=headers  # type: ignore[list-item]
+        self.stack = contextlib.ExitStack()
+        self.ws: ClientConnection = self.stack.enter_context(
+            connect(ws_url(url), subprotocols=[PROTOCOL], open_timeout=WAIT, additional_headers=headers)  # type: ignore[list-item]
         )
         payload: dict[str, str] = {"X-Purpose": purpose}
         if agency is not None:
@@ -101,7 +103,7 @@ class Socket:
         return closed.value.rcvd.code if closed.value.rcvd else None
 
     def close(self) -> None:
-        self.ws.close()
+        self.stack.close()
 
 
 @pytest.fixture
@@ -181,7 +183,8 @@ def test_the_public_may_not_subscribe_the_connection_is_closed_at_init(
 
 def test_an_invalid_token_is_refused_at_init(gateway: GatewayProcess, sockets: list[Socket]) -> None:
     s = Socket.__new__(Socket)
-    s.ws = connect(ws_url(gateway.url), subprotocols=[PROTOCOL], open_timeout=WAIT)  # type: ignore[list-item]
+    s.stack = contextlib.ExitStack()
+    s.ws = s.stack.enter_context(connect(ws_url(gateway.url), subprotocols=[PROTOCOL], open_timeout=WAIT))  # type: ignore[list-item]
     sockets.append(s)
     s.send({"type": "connection_init", "payload": {"Authorization": "Bearer not-a-token"}})
     assert s.close_code() == 4403
@@ -288,7 +291,7 @@ def test_a_screen_only_agency_may_not_save_screenings(client: Client) -> None:
 
 
 def test_a_watched_persons_new_notice_reaches_the_watcher_when_published_and_the_source_at_each_step(
-    client: Client, sockets: list[Socket], gateway: GatewayProcess
+    client: Client, sockets: list[Socket], gateway: GatewayProcess, record_property: Any
 ) -> None:
     subject = person(client, "ncb-fr", unique("Wat"))
     diffusion = diffuse(client, "ncb-fr", subject, ["DE"])  # Germany now sees the person
@@ -304,7 +307,9 @@ def test_a_watched_persons_new_notice_reaches_the_watcher_when_published_and_the
     watcher.quiet()  # a requested notice is the source's alone (R5)
 
     publish(client, notice)
+    published = time.monotonic()
     seen = watcher.alert()
+    record_property("seconds_from_publication_to_alert", round(time.monotonic() - published, 1))
     assert seen == {
         "reasons": ["WATCHED_PERSON"], "savedScreeningIds": [],
         "notice": {"id": notice, "status": "PUBLISHED", "statusReason": None, "blocked": None, "type": "RED",
@@ -314,6 +319,22 @@ def test_a_watched_persons_new_notice_reaches_the_watcher_when_published_and_the
     assert source.alerts_until(notice, "PUBLISHED")[-1]["notice"]["status"] == "PUBLISHED"
     # The diffusion issued before the watch began was baselined, not pushed.
     assert diffusion not in json.dumps(seen)
+
+
+def test_an_unwatched_persons_items_are_no_longer_pushed(
+    client: Client, sockets: list[Socket], gateway: GatewayProcess
+) -> None:
+    subject = person(client, "ncb-fr", unique("Unw"))
+    diffuse(client, "ncb-fr", subject, ["DE"])
+    write(client, WATCH, {"p": subject}, agency="ncb-de")
+    watcher = open_socket(sockets, gateway.url, "ncb-de").acknowledged()
+    watcher.subscribe()
+    unwatch = "mutation($p: ID!) { unwatchPerson(personId: $p) { id } }"
+    assert write(client, unwatch, {"p": subject}, agency="ncb-de") == {"unwatchPerson": {"id": subject}}
+    assert subject not in json.dumps(client.data("{ watchedPersons { id } }", agency="ncb-de"))
+    notice = request_notice(client, "ncb-fr", subject)
+    publish(client, notice)
+    watcher.quiet()
 
 
 def test_a_block_reads_as_a_cancellation_to_the_source_and_reaches_no_one_else(
