@@ -545,3 +545,11 @@ def test_pings_do_not_hold_a_connection_open_without_init(gateway: GatewayProces
                 assert json.loads(ws.recv(timeout=WAIT))["type"] == "pong"
                 time.sleep(0.5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+
+
+def test_the_cost_model_counts_the_agencys_watch_and_screening_lists_at_their_caps() -> None:
+    from gateway.graphql.limits import ROW_BOUNDS
+    from gateway.store.watches import MAX_SAVED_SCREENINGS, MAX_WATCHES
+
+    assert ROW_BOUNDS[("Query", "watchedPersons")] == MAX_WATCHES
+    assert ROW_BOUNDS[("Query", "savedScreenings")] == MAX_SAVED_SCREENINGS
