@@ -553,3 +553,27 @@ def test_the_cost_model_counts_the_agencys_watch_and_screening_lists_at_their_ca
 
     assert ROW_BOUNDS[("Query", "watchedPersons")] == MAX_WATCHES
     assert ROW_BOUNDS[("Query", "savedScreenings")] == MAX_SAVED_SCREENINGS
+
+
+def test_the_change_feed_looks_at_the_real_graph_when_nothing_changed(
+    seeded: Driver, neo4j_auth: tuple[str, str, str]
+) -> None:
+    import asyncio
+
+    from neo4j import AsyncGraphDatabase
+
+    from gateway.store.changes import ChangeFeed
+    from gateway.store.db import Graph
+
+    uri, user, password = neo4j_auth
+
+    async def look() -> tuple[bool, int]:
+        async with AsyncGraphDatabase.driver(uri, auth=(user, password)) as driver:
+            feed = ChangeFeed(Graph(driver, None), overlap=0.0)  # nothing changed after "now"
+            subscriber = await feed.subscribe()  # waits for a first look that succeeded
+            await feed._look()
+            feed.unsubscribe(subscriber)
+            await feed.close()
+            return feed._looked.is_set(), len(subscriber.take())
+
+    assert asyncio.run(look()) == (True, 0)

@@ -33,9 +33,10 @@ _CHANGED = (
     "CALL () { MATCH (x:Notice) WHERE x.changedAt > $since RETURN x "
     "UNION MATCH (x:Diffusion) WHERE x.changedAt > $since RETURN x } "
     "WITH x ORDER BY x.changedAt LIMIT $max "
-    "RETURN collect({label: CASE WHEN x:Notice THEN 'Notice' ELSE 'Diffusion' END, id: x.id, at: x.changedAt, "
-    "source: x.sourceCountry, subject: head(COLLECT { MATCH (x)-[:CONCERNS]->(p:Person) RETURN p.id })}) AS changes, "
-    "datetime() AS now"
+    # One row even when nothing changed: the clock must not become a grouping key.
+    "WITH collect({label: CASE WHEN x:Notice THEN 'Notice' ELSE 'Diffusion' END, id: x.id, at: x.changedAt, "
+    "source: x.sourceCountry, subject: head(COLLECT { MATCH (x)-[:CONCERNS]->(p:Person) RETURN p.id })}) AS changes "
+    "RETURN changes, datetime() AS now"
 )
 
 
