@@ -42,6 +42,7 @@ log = logging.getLogger("gateway.request")
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT = 3.0  # seconds for connection_init after the upgrade
 MAX_SUBSCRIPTIONS = 5  # open at once per connection
+MAX_PROCESS_SUBSCRIPTIONS = 1_000  # open at once in this process (each costs queries per change batch)
 MAX_ID = 64  # characters of a subscription id
 
 
@@ -208,6 +209,8 @@ class Connection:
         problem = _invalid(payload)
         if problem is None and len(self.tasks) >= MAX_SUBSCRIPTIONS:
             problem = (Code.RATE_LIMITED, f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection")
+        if problem is None and self.feed.subscribers >= MAX_PROCESS_SUBSCRIPTIONS:
+            problem = (Code.RATE_LIMITED, "this gateway serves as many subscriptions as it may; retry later")
         if problem is None and self.services.per_agency.take(self.fields["agency"]) > 0:
             problem = (Code.RATE_LIMITED, "too many requests from this agency; retry later")
         if problem is not None:
