@@ -164,6 +164,7 @@ def serve(
         access_log=False,  # one line per request comes from gateway.http.requestlog instead
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a request body
     )
 
 
@@ -173,7 +174,7 @@ def expire() -> None:
     with graph() as driver, driver.session(database=get_settings().neo4j_database) as session:
         record = session.run(
             "MATCH (n:Notice {status: 'PUBLISHED'}) WHERE n.expiresAt <= datetime() "
-            "CALL (n) { SET n.status = 'EXPIRED', n.version = coalesce(n.version, 0) + 1 } "
+            "CALL (n) { SET n.status = 'EXPIRED', n.version = coalesce(n.version, 0) + 1, n.changedAt = datetime() } "
             "IN TRANSACTIONS OF 10000 ROWS RETURN count(n) AS expired"
         ).single()
     typer.echo(f"{record['expired'] if record else 0} notices marked EXPIRED")

@@ -127,6 +127,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         backfill=_backfill_name_keys,
     ),
+    Migration(
+        7,
+        "live alerts: the change marker of notices and diffusions; watches and saved screenings",
+        (
+            # Each workflow that changes what a caller is shown sets changedAt; the alert
+            # poller asks for the items changed since its last look.
+            _index("Notice", "changedAt"),
+            _index("Diffusion", "changedAt"),
+            _unique("Watch", "agency", "personId"),
+            _unique("SavedScreening", "id"),
+            _index("SavedScreening", "agency"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

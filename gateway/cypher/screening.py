@@ -78,11 +78,14 @@ class Identity:
         )
 
 
-def screening_candidates(c: Compiler, screening_caller: Caller, who: Identity) -> str:
+def screening_candidates(
+    c: Compiler, screening_caller: Caller, who: Identity, among: list[str] | None = None,
+    cut: int = MATCHED_PERSONS,
+) -> str:  # fmt: skip
     """Rows ``p, items``: the persons matching ``who`` with the live notices and diffusions
     about them that the screening caller's country may see (never empty), best ranked
-    first, at most ``MATCHED_PERSONS``. The visibility predicates appear once: the planner
-    pays for each copy of them."""
+    first, at most ``cut``; only persons ``among`` these ids when given (live alerts). The
+    visibility predicates appear once: the planner pays for each copy of them."""
     born = who.date_of_birth
     branches = []
     if tokens(who.family_name) or not who.person_id:  # a known record may have no name
@@ -97,7 +100,7 @@ def screening_candidates(c: Compiler, screening_caller: Caller, who: Identity) -
         )
     if who.person_id:
         branches.append(f"MATCH (p:Person {{id: {c.param(who.person_id)}}}) RETURN p")
-    conditions = ["true"]
+    conditions = ["true"] if among is None else [f"p.id IN {c.param(among)}"]
     if born is not None:  # name plus date of birth: a record without a date may be the person
         conditions.append(f"(p.dateOfBirth IS NULL OR p.dateOfBirth = {c.param(born)})")
     if who.nationality:
@@ -125,7 +128,7 @@ def screening_candidates(c: Compiler, screening_caller: Caller, who: Identity) -
         f"UNION MATCH (n:Diffusion)-[:CONCERNS]->(p) WHERE {policy.screening_diffusion(screening_caller, 'n')} RETURN n "
         "} "
         "WITH p, collect(n) AS items, split(coalesce(p.nameKeys, ''), ' ') AS keys "
-        f"WITH p, items, {' + '.join(score)} AS score ORDER BY score DESC, p.id LIMIT {MATCHED_PERSONS} "
+        f"WITH p, items, {' + '.join(score)} AS score ORDER BY score DESC, p.id LIMIT {int(cut)} "
     )
 
 

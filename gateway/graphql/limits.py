@@ -74,6 +74,8 @@ ROW_BOUNDS = {
     ("Path", "edges"): 6,
     ("ScreeningResult", "matches"): MATCHED_PERSONS,  # about one item per listed person
     ("Query", "countries"): 250,  # every member country
+    ("Query", "watchedPersons"): 1_000,  # store.watches.MAX_WATCHES per agency
+    ("Query", "savedScreenings"): 100,  # store.watches.MAX_SAVED_SCREENINGS per agency
 }
 _CAP = 10**15  # costs saturate here: a fragment bomb's cost need not be computed exactly
 

@@ -26,7 +26,7 @@ from gateway.cypher.compiler import Compiler
 from gateway.errors import Code, GatewayError
 from gateway.graphql import types as t
 from gateway.graphql.context import Context
-from gateway.store import audit, workflows
+from gateway.store import audit, watches, workflows
 from gateway.store.audit import AccessRecord
 from graph_schema.model import (
     ApplicationStatus,
@@ -223,6 +223,7 @@ _LABELS = {
     "D": "Diffusion",
     "A": "AsylumApplication",
     "SN": "StatusNotification",
+    "SS": "SavedScreening",
 }
 
 
@@ -445,6 +446,43 @@ class Mutation:
             id=id,
             input=input,
         )
+
+    @strawberry.mutation(
+        description="Watch a person the caller sees: its notices and diffusions reach noticeAlerts (agency-wide)."
+    )
+    async def watch_person(
+        self, info: Info, person_id: strawberry.ID, idempotency_key: str | None = None
+    ) -> t.Person | None:
+        return await _mutate(
+            info, "Person", lambda w: watches.watch_person(w, str(person_id)), idempotency_key, person_id=person_id
+        )
+
+    @strawberry.mutation(description="Stop watching a person (the agency's watch); null if the person is not visible.")
+    async def unwatch_person(
+        self, info: Info, person_id: strawberry.ID, idempotency_key: str | None = None
+    ) -> t.Person | None:
+        return await _mutate(
+            info, "Person", lambda w: watches.unwatch_person(w, str(person_id)), idempotency_key, person_id=person_id
+        )
+
+    @strawberry.mutation(
+        description="Save a screening (the input and caps of screen): its new hits reach noticeAlerts (agency-wide)."
+    )
+    async def save_screening(
+        self, info: Info, input: t.ScreeningInput, idempotency_key: str | None = None
+    ) -> t.SavedScreening | None:
+        return await _mutate(
+            info, "SavedScreening", lambda w: watches.save_screening(w, input), idempotency_key, input=input
+        )
+
+    @strawberry.mutation(description="Remove one of the agency's saved screenings.")
+    async def remove_saved_screening(
+        self, info: Info, id: strawberry.ID, idempotency_key: str | None = None
+    ) -> bool:
+        await _mutate(
+            info, "SavedScreening", lambda w: watches.remove_saved_screening(w, str(id)), idempotency_key, id=id
+        )
+        return True
 
 
 __all__ = ["Mutation"]

@@ -20,10 +20,12 @@ from strawberry.types import Info
 
 from gateway.cypher import compiler, screening
 from gateway.cypher.compiler import Compiler, Page, Statement
+from gateway.cypher.pieces import Var
 from gateway.errors import Code, GatewayError
 from gateway.graphql import types as t
 from gateway.graphql.context import Context
 from gateway.graphql.limits import CostLimit, Limits, rule
+from gateway.graphql.types import SortKey
 from gateway.rules import policy
 
 
@@ -226,6 +228,22 @@ class Query:
         pg = compiler.page(first, after)
         return await _page(info, compiler.access_events(_compiler(info), filter, pg, _selections(info)), pg)  # type: ignore[no-any-return]
 
+    @strawberry.field(description="The persons the caller's agency watches (live alerts) that it sees.")
+    async def watched_persons(self, info: Info) -> list[t.Person]:
+        c = _compiler(info)
+        v = Var("v")
+        statement = c.statement(
+            f"MATCH (w:Watch {{agency: $agency}}) MATCH ({v}:Person {{id: w.personId}}) "
+            f"WHERE {c.visible('Person', v)} WITH {v} {c.order('Person', v, (SortKey('familyName'),))}"
+            f"RETURN {c.projection('Person', v, _selections(info))} AS row"
+        )
+        return _returned(info, [r["row"] for r in await _fetch(info, statement)])  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The caller's agency's saved screenings (live alerts).")
+    async def saved_screenings(self, info: Info) -> list[t.SavedScreening]:
+        statement = _compiler(info).every("SavedScreening", _selections(info))
+        return _returned(info, [r["row"] for r in await _fetch(info, statement)])  # type: ignore[no-any-return]
+
 
 def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Schema:
     limit_rule = rule(limits)
@@ -239,11 +257,13 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    from gateway.graphql.alerts import Subscription
     from gateway.graphql.mutations import Mutation
 
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

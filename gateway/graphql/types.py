@@ -309,6 +309,17 @@ class AccessEvent:
     hash: str = prop()
 
 
+@strawberry.type(description="A screening an agency saved for live alerts: its own agency only.")
+class SavedScreening:
+    id: strawberry.ID = prop()
+    family_name: str = prop()
+    given_names: str | None = prop()
+    date_of_birth: datetime.date | None = prop()
+    nationality: str | None = prop()
+    document_number: str | None = prop()
+    created_at: datetime.datetime | None = prop()
+
+
 # --- Result wrappers --------------------------------------------------------------------
 
 
@@ -385,6 +396,26 @@ class ScreeningResult:
     outcome: ScreeningOutcome = row_field()
     hit: bool = row_field()
     matches: list[ScreeningMatch] = row_field()
+
+
+@strawberry.enum(description="Why a live alert reached the caller.")
+class AlertReason(Enum):
+    WATCHED_PERSON = "WATCHED_PERSON"
+    SAVED_SCREENING = "SAVED_SCREENING"
+    OWN_ITEM = "OWN_ITEM"
+
+
+@strawberry.type(
+    description=(
+        "A notice or diffusion that became visible to the caller, or changed as the caller sees it: "
+        "exactly as the notice and diffusion queries would show it now (R8: a block reads as a cancellation)."
+    )
+)
+class NoticeAlert:
+    reasons: list[AlertReason] = row_field()
+    saved_screening_ids: list[strawberry.ID] = row_field()
+    notice: Notice | None = row_field()
+    diffusion: Diffusion | None = row_field()
 
 
 @strawberry.type(description="The caller, as the graph knows it.")

@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql, /playground, /explorer, /healthz, /readyz and /metrics."""
+"""The Starlette application: /graphql (HTTP and WebSocket), /playground, /explorer, /healthz, /readyz
+and /metrics."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.graphql.limits import Limits
 from gateway.graphql.schema import build
@@ -20,11 +21,13 @@ from gateway.http.auth import TokenVerifier, mint
 from gateway.http.endpoint import Services, graphql
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.requestlog import RequestLog
+from gateway.http.websocket import graphql_ws
 from gateway.observability import tracing
 from gateway.observability.metrics import POOLS, process_exiting
 from gateway.settings import Settings, get_settings
 from gateway.store.audit import AuditLog
 from gateway.store.callers import CallerDirectory
+from gateway.store.changes import ChangeFeed
 from gateway.store.db import Graph, connect_async
 from graph_schema.migrations import LATEST_VERSION
 
@@ -87,9 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         if tracing.configure(settings.otel_endpoint):
             tracing.instrument(app.state.services.schema)
+        app.state.changes = ChangeFeed(graph)  # live alerts: one poller per process
         try:
             yield
         finally:
+            await app.state.changes.close()
             await audit_log.close()
             await driver.close()
             POOLS.unwatch(driver)
@@ -98,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_ws),  # subscriptions: graphql-transport-ws
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         metrics.route(settings.metrics_allow_ips, bool(settings.forwarded_allow_ips)),

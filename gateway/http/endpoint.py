@@ -23,7 +23,8 @@ import strawberry
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from gateway.errors import Code, GatewayError, client_error
 from gateway.graphql.context import Context
@@ -119,7 +120,13 @@ async def graphql(request: Request) -> Response:
             variable_values=payload.get("variables"),
             context_value=context,
             operation_name=payload.get("operationName"),
+            allowed_operation_types=(OperationType.QUERY, OperationType.MUTATION),
         )
+    except InvalidOperationTypeError:  # nothing ran
+        log["outcome"] = Code.BAD_USER_INPUT.value
+        return RequestRefused(
+            400, Code.BAD_USER_INPUT, "subscriptions run over a WebSocket to /graphql (graphql-transport-ws)"
+        ).response(media)
     except CannotGetOperationTypeError:  # _operation checks first; this is the backstop
         log["outcome"] = Code.BAD_USER_INPUT.value
         return RequestRefused(

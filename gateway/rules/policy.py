@@ -193,6 +193,26 @@ def audit_visible(c: Caller, v: V) -> Pred:
     return TRUE if reads_audit(c) else FALSE
 
 
+def saved_screening_visible(c: Caller, v: V) -> Pred:
+    """A saved screening (live alerts) is its agency's own: no one else reads it, not even
+    the GS (it would tell whom an agency is looking for)."""
+    return FALSE if c.agency_id is None else Pred(f"{v}.agency = $agency")
+
+
+def own_item(c: Caller, v: V) -> Pred:
+    """A notice or diffusion of the caller's own country, read as its source reads it (R3):
+    what live alerts push to a source country about every status change."""
+    if not reads_as_member(c) or c.country is None:
+        return FALSE
+    return _own(v)
+
+
+def may_save_screening(c: Caller) -> bool:
+    """R11: a standing screening delivers the records behind a hit, so it is for those who
+    see them (NCBs, `read`, the GS and the CCF); `screen` alone screens on demand."""
+    return full_screening_answer(c)
+
+
 VISIBLE: dict[str, Callable[[Caller, V], Pred]] = {
     "Person": person_visible,
     "Notice": notice_visible,
@@ -201,6 +221,7 @@ VISIBLE: dict[str, Callable[[Caller, V], Pred]] = {
     "StatusNotification": notification_visible,
     "TravelDocument": document_visible,
     "AccessEvent": audit_visible,
+    "SavedScreening": saved_screening_visible,
 }
 
 # Labels whose nodes are personal data: reading one is audited (R15) and needs a purpose (R2).

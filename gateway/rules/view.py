@@ -234,6 +234,11 @@ VIEW: Mapping[str, Mapping[str, Read]] = {
         "deniedOnCriminalGrounds",
         "application",
     ),
+    # Live alerts: the row predicate keeps each saved screening to its own agency.
+    "SavedScreening": _fields(
+        AUTHENTICATED, "id", "familyName", "givenNames", "dateOfBirth", "nationality", "documentNumber",
+        "createdAt",
+    ),
     "AccessEvent": _fields(
         OVERSIGHT_ONLY,
         "seq",

@@ -6,6 +6,11 @@ loser sees the winner's state), asks ``gateway.policy`` whether the caller may a
 the record's state, writes, and returns the ids it wrote. Raising rolls everything back.
 A record the caller may not see is reported exactly like a missing one (R17).
 
+Every write that changes what some caller is shown of a notice or diffusion (its status,
+its visibility) sets ``changedAt``, which live alerts poll for (``gateway.graphql.alerts``);
+changes only the GS and the CCF see (review flags) do not, so that an alert never tells
+anyone else that something invisible to it happened (R7, R8).
+
 Decisions about one person (a new notice or diffusion, a filing, an asylum decision, a
 publication or confirmation, a restore, a link) also hold that person's write lock, so R8
 cannot fall between two racing transactions. Locks are always taken in one order:
@@ -213,7 +218,7 @@ async def request_notice(w: Work, inp: Any) -> list[str]:
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
         "CREATE (n:Notice {id: $id, type: $type, status: 'REQUESTED', offenceSummary: $summary, "
         "requestedAt: datetime(), publicExtract: $public, allowCountries: $allow, denyCountries: $deny, "
-        "blocked: false, reviewFlag: $flag, sourceCountry: $country, version: 1}) "
+        "blocked: false, reviewFlag: $flag, sourceCountry: $country, version: 1, changedAt: datetime()}) "
         "CREATE (n)-[:CONCERNS]->(p), (n)-[:REQUESTED_BY]->(a)",
         flag=review,
         person=str(inp.person_id), id=notice_id, type=inp.type.value,
@@ -244,14 +249,14 @@ async def review_notice(w: Work, id_: str, decision: str, reason: str | None) ->
         published = datetime.now(UTC)
         expires = published + timedelta(days=NOTICE_LIFETIME_DAYS)
         await w.rows(
-            "MATCH (n:Notice {id: $id}) SET n.status = 'PUBLISHED', n.publishedAt = $published, "
+            "MATCH (n:Notice {id: $id}) SET n.status = 'PUBLISHED', n.publishedAt = $published, n.changedAt = datetime(), "
             "n.expiresAt = $expires, n.reviewDueAt = $due, n.statusReason = $reason",
             id=id_, published=published, expires=expires, due=expires - timedelta(days=REVIEW_WINDOW_DAYS),
             reason=text(reason, "reason"),
         )  # fmt: skip
     else:
         await w.rows(
-            "MATCH (n:Notice {id: $id}) SET n.status = 'REFUSED', n.statusReason = $reason",
+            "MATCH (n:Notice {id: $id}) SET n.status = 'REFUSED', n.statusReason = $reason, n.changedAt = datetime()",
             id=id_, reason=text(reason, "reason", required=True),
         )  # fmt: skip
     return [id_]
@@ -289,7 +294,7 @@ async def cancel_notice(w: Work, id_: str, reason: str) -> list[str]:
     if status not in (NoticeStatus.REQUESTED, NoticeStatus.PUBLISHED):
         raise conflict(f"notice {id_} is {status}: it can no longer be cancelled")
     await w.rows(
-        "MATCH (n:Notice {id: $id}) SET n.status = 'CANCELLED', n.statusReason = $reason",
+        "MATCH (n:Notice {id: $id}) SET n.status = 'CANCELLED', n.statusReason = $reason, n.changedAt = datetime()",
         id=id_, reason=text(reason, "reason", required=True),
     )  # fmt: skip
     return [id_]
@@ -304,7 +309,8 @@ async def set_restrictions(
     allow = await w.countries(allow_in, "allowCountries")
     deny = await w.countries(deny_in, "denyCountries")
     _restrictions(allow, deny, record.get("sourceCountry"))
-    await w.rows(f"MATCH (n:{label} {{id: $id}}) SET n.allowCountries = $allow, n.denyCountries = $deny",
+    await w.rows(f"MATCH (n:{label} {{id: $id}}) SET n.allowCountries = $allow, n.denyCountries = $deny, "
+                 "n.changedAt = datetime()",
                  id=id_, allow=allow, deny=deny)  # fmt: skip
     return [id_]
 
@@ -328,7 +334,7 @@ async def restore(w: Work, label: str, id_: str, reason: str) -> list[str]:
     await w.rows(
         # The reason stays with the GS (and the audit): the source must not learn it (R8).
         f"MATCH (n:{label} {{id: $id}}) SET n.blocked = false, n.blockReason = null, n.reviewFlag = false, "
-        "n.restoreReason = $reason",
+        "n.restoreReason = $reason, n.changedAt = datetime()",
         id=id_, reason=text(reason, "reason", required=True),
     )  # fmt: skip
     return [id_]
@@ -349,7 +355,7 @@ async def issue_diffusion(w: Work, inp: Any) -> list[str]:
         "MATCH (p:Person {id: $person}), (a:Agency {id: $agency}) "
         "CREATE (d:Diffusion {id: $id, purpose: $purpose, sentAt: datetime(), toAllMembers: $all, reviewed: false, "
         "allowCountries: $allow, denyCountries: $deny, blocked: false, reviewFlag: $flag, status: 'ACTIVE', "
-        "sourceCountry: $country, version: 1}) "
+        "sourceCountry: $country, version: 1, changedAt: datetime()}) "
         "CREATE (d)-[:CONCERNS]->(p), (d)-[:SENT_BY]->(a) "
         "WITH d UNWIND $recipients AS code MATCH (c:Country {code: code}) CREATE (d)-[:SENT_TO]->(c)",
         flag=review,
@@ -369,7 +375,8 @@ async def review_diffusion(w: Work, id_: str, decision: str, reason: str | None)
         await _not_protected_against_source(w, "Diffusion", diffusion, person)
     status = "ACTIVE" if decision == "CONFIRM" else "CANCELLED"
     await w.rows(
-        "MATCH (d:Diffusion {id: $id}) SET d.reviewed = true, d.status = $status, d.statusReason = $reason",
+        "MATCH (d:Diffusion {id: $id}) SET d.reviewed = true, d.status = $status, d.statusReason = $reason, "
+        "d.changedAt = datetime()",
         id=id_, status=status, reason=text(reason, "reason", required=decision != "CONFIRM"),
     )  # fmt: skip
     return [id_]
@@ -563,7 +570,8 @@ async def decide_application(w: Work, id_: str, inp: Any) -> list[str]:
     if outcome == ApplicationStatus.GRANTED:
         # R8: in the same transaction, block what the feared country asked about the person.
         blocked = await w.rows(
-            "MATCH (a:AsylumApplication {id: $id}) " + _ON_APPLICANT + "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1 RETURN x.id AS id",
+            "MATCH (a:AsylumApplication {id: $id}) " + _ON_APPLICANT + "SET x.blocked = true, x.blockReason = $reason, x.version = coalesce(x.version, 0) + 1, "
+            "x.changedAt = datetime() RETURN x.id AS id",
             id=id_, reason=REFUGEE_BLOCK_REASON,
         )  # fmt: skip
         flagged = await w.rows(
