@@ -127,6 +127,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         backfill=_backfill_name_keys,
     ),
+    Migration(
+        7,
+        "identity links (multiple-identity detection): one link per pair of persons",
+        (
+            _unique("IdentityLink", "id"),
+            _unique("IdentityLink", "key"),
+            _index("IdentityLink", "status"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
