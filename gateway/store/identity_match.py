@@ -139,7 +139,8 @@ def _names(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[float, list[C]]:
             direct = W_FAMILY * family + W_GIVEN * given
             swapped_family = words_similarity(family_a, given_b)
             swapped_given = words_similarity(given_a, family_b)
-            swapped = W_SWAPPED * (W_FAMILY * swapped_family + W_GIVEN * swapped_given)
+            # Which record holds the name in the right order is unknown: both halves alike.
+            swapped = W_SWAPPED * (W_FAMILY + W_GIVEN) / 2 * (swapped_family + swapped_given)
             if swapped > direct and swapped_family and swapped_given:
                 if swapped > best[0]:
                     best = (swapped, [C.NAMES_SWAPPED])
