@@ -121,3 +121,11 @@ def test_records_without_a_birth_date_skip_the_name_look_up() -> None:
     assert name_query(person(family="")) is None
     query = name_query(person())
     assert query is not None and "b_19810617" in query
+
+
+def test_a_match_through_an_alias_alone_counts_less_than_through_the_name() -> None:
+    # An alias is another name the person used; with the birth date alone it is not enough.
+    alias = compare(person(given="Ivan", aliases=["Sergey Petrov"]), person("P-2", family="Petrov", given="Sergey"))
+    assert not alias.candidate
+    assert compare(person(given="Ivan", aliases=["Sergey Petrov"], documents=["X1"]),
+                   person("P-2", documents=["X1"])).candidate  # fmt: skip

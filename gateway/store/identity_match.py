@@ -111,20 +111,27 @@ def words_similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return max(joined, words)
 
 
-Form = tuple[tuple[str, ...], tuple[str, ...]]  # (given tokens, family tokens)
+Form = tuple[tuple[str, ...], tuple[str, ...], float]  # (given tokens, family tokens, weight)
+ALIAS_WEIGHT = 0.6  # an alias is another name the person used: a weaker tie than a spelling
 
 
 def name_forms(person: Mapping[str, Any]) -> list[Form]:
-    """The record's names as (given, family) token pairs: the primary name first, then the
-    variants and aliases, whose last word is taken for the family name."""
-    forms: list[Form] = [
-        (tuple(tokens(person.get("givenNames") or "")), tuple(tokens(person.get("familyName") or "")))
-    ]
-    for full in [*(person.get("nameVariants") or []), *(person.get("aliases") or [])]:
+    """The record's names as (given, family) token pairs with the weight of a match through
+    them: the primary name and its spelling variants in full, aliases less. The last word
+    of a variant or alias is taken for the family name."""
+    given, family = person.get("givenNames") or "", person.get("familyName") or ""
+    forms: list[Form] = [(tuple(tokens(given)), tuple(tokens(family)), 1.0)]
+    others = [(v, 1.0) for v in person.get("nameVariants") or []]
+    others += [(a, ALIAS_WEIGHT) for a in person.get("aliases") or []]
+    for full, weight in others:
         words = tokens(full)
         if len(words) >= 2:
-            forms.append((tuple(words[:-1]), (words[-1],)))
-    return list(dict.fromkeys(f for f in forms if f[1]))[:MAX_NAME_FORMS]
+            forms.append((tuple(words[:-1]), (words[-1],), weight))
+    seen: dict[tuple[tuple[str, ...], tuple[str, ...]], Form] = {}
+    for form in forms:  # the first, heaviest weight of each name
+        if form[1] and form[:2] not in seen:
+            seen[form[:2]] = form
+    return list(seen.values())[:MAX_NAME_FORMS]
 
 
 def _level(similarity: float, exact: C, variant: C) -> C | None:
@@ -133,14 +140,15 @@ def _level(similarity: float, exact: C, variant: C) -> C | None:
 
 def _names(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[float, list[C]]:
     best: tuple[float, list[C]] = (0.0, [])
-    for given_a, family_a in name_forms(a):
-        for given_b, family_b in name_forms(b):
+    for given_a, family_a, weight_a in name_forms(a):
+        for given_b, family_b, weight_b in name_forms(b):
+            weight = min(weight_a, weight_b)
             family, given = words_similarity(family_a, family_b), words_similarity(given_a, given_b)
-            direct = W_FAMILY * family + W_GIVEN * given
+            direct = weight * (W_FAMILY * family + W_GIVEN * given)
             swapped_family = words_similarity(family_a, given_b)
             swapped_given = words_similarity(given_a, family_b)
             # Which record holds the name in the right order is unknown: both halves alike.
-            swapped = W_SWAPPED * (W_FAMILY + W_GIVEN) / 2 * (swapped_family + swapped_given)
+            swapped = weight * W_SWAPPED * (W_FAMILY + W_GIVEN) / 2 * (swapped_family + swapped_given)
             if swapped > direct and swapped_family and swapped_given:
                 if swapped > best[0]:
                     best = (swapped, [C.NAMES_SWAPPED])
