@@ -15,7 +15,7 @@ import os
 import time
 from collections import Counter
 
-from neo4j import GraphDatabase
+from neo4j import GraphDatabase, NotificationMinimumSeverity
 
 from gateway.cypher.identity import pair_key
 from gateway.neo4j_local import LocalNeo4j
@@ -35,7 +35,8 @@ def main() -> None:
                         bolt_port=free_port(), http_port=free_port(), heap="2g", pagecache="2g")  # fmt: skip
     server.start()
     try:
-        with GraphDatabase.driver(server.bolt_uri, auth=("neo4j", server.password())) as driver:
+        auth = ("neo4j", server.password())
+        with GraphDatabase.driver(server.bolt_uri, auth=auth, notifications_min_severity=NotificationMinimumSeverity.OFF) as driver:
             migrations.apply(driver)
             try:
                 print(load(driver, PERSONS, SEED, progress=True), flush=True)
