@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 import string
+import subprocess
+import sys
 from datetime import date
 from typing import Any
 
@@ -17,8 +19,9 @@ import pytest
 from neo4j import Driver
 
 from gateway.cypher.names import name_keys
+from gateway.settings import REPO_ROOT
 from gateway.store.identity import scan
-from tests.conftest import Client, token
+from tests.conftest import Client, gateway_env, token
 
 CREATE = "mutation($i: PersonInput!) { createPerson(input: $i) { id } }"
 UPDATE = "mutation($id: ID!, $i: PersonUpdateInput!) { updatePerson(id: $id, input: $i) { id } }"
@@ -242,3 +245,16 @@ def test_the_scan_links_records_written_directly_and_a_second_scan_adds_nothing(
     second = scan(seeded)
     assert second.links_written == 0
     assert seeded.execute_query("MATCH (x:IdentityLink) RETURN count(x) AS n").records[0]["n"] == count
+
+
+def test_the_identity_scan_command_reports_and_a_second_run_writes_nothing(
+    seeded: Driver, neo4j_auth: tuple[str, str, str]
+) -> None:
+    env = gateway_env(neo4j_auth)
+    command = [sys.executable, "-m", "gateway", "identity-scan", "--batch", "150"]
+    runs = [subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+            for _ in range(2)]  # fmt: skip
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert "persons" in runs[0].stdout and "0 links created or refreshed" in runs[1].stdout
+    bad = subprocess.run([*command[:-1], "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2  # a batch of 0 persons is refused before touching the graph
