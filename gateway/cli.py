@@ -137,6 +137,37 @@ def _holds_data(driver: Driver) -> bool:
     return bool(records[0]["any"])
 
 
+@app.command("identity-scan")
+def identity_scan(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Persons compared per transaction.")] = 1_000,
+) -> None:
+    """Compare every person with the records it may be the same as and write candidate identity
+    links; idempotent (a pair is linked once), so it may run again at any time."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from gateway.store.identity import count_persons, scan
+    from graph_schema import migrations
+
+    with graph() as driver:
+        database = get_settings().neo4j_database
+        if migrations.current_version(driver, database) < migrations.LATEST_VERSION:
+            raise fail("the schema is not up to date: run `gateway migrate` first")
+        columns = (TextColumn("[bold]comparing persons"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+        with Progress(*columns, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("persons", total=count_persons(driver, database))
+            summary = scan(driver, database, batch, advance=lambda n: bar.advance(task, n))
+    typer.echo(str(summary))
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: GATEWAY_HOST.")] = None,

@@ -140,6 +140,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("SavedScreening", "agency"),
         ),
     ),
+    Migration(
+        8,
+        "identity links (multiple-identity detection): one link per pair of persons",
+        (
+            _unique("IdentityLink", "id"),
+            _unique("IdentityLink", "key"),
+            _index("IdentityLink", "status"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -25,6 +25,10 @@ Nodes (key property first):
 - ``AccessEvent {seq, id, at, userId, agencyId, operation, purpose, ids, hit, outcome,
   prevHash, hash}``: the audit chain (R15).
 - ``SchemaMigration {version, name, appliedAt}``
+- ``IdentityLink {id, key, criteria, score, status, createdAt, updatedAt, verifiedBy,
+  verifiedByUser, verifiedAt, reason}``: two Person records that may be the same person
+  (multiple-identity detection), with ``(IdentityLink)-[:LINKS]->(Person)`` to each of the
+  two. ``key`` is the two person ids in order (``P-a|P-b``), unique, so a pair is linked once.
 
 ``sourceCountry``, ``receivingCountry`` and ``fearedCountry`` copy the country code that the
 relationships also record. They are written once, when the record is created, and never
@@ -52,6 +56,7 @@ class Label(StrEnum):
     STATUS_NOTIFICATION = "StatusNotification"
     ACCESS_EVENT = "AccessEvent"
     SCHEMA_MIGRATION = "SchemaMigration"
+    IDENTITY_LINK = "IdentityLink"
 
 
 class Rel(StrEnum):
@@ -70,6 +75,7 @@ class Rel(StrEnum):
     FEARS_PERSECUTION_IN = "FEARS_PERSECUTION_IN"  # (AsylumApplication)->(Country)
     ASSOCIATE_OF = "ASSOCIATE_OF"  # (Person)->(Person) {kind}
     REPORTS = "REPORTS"  # (StatusNotification)->(AsylumApplication)
+    LINKS = "LINKS"  # (IdentityLink)->(Person), twice
 
 
 class AgencyKind(StrEnum):
@@ -169,6 +175,38 @@ class AssociateKind(StrEnum):
     ACCOMPLICE = "ACCOMPLICE"
     SAME_DOCUMENT = "SAME_DOCUMENT"
     CO_TRAVELLER = "CO_TRAVELLER"
+
+
+class IdentityLinkStatus(StrEnum):
+    """A candidate (yellow) until an authority verifies it into one of the three verdicts."""
+
+    CANDIDATE = "CANDIDATE"  # yellow: may be the same person
+    SAME_PERSON_UNLAWFUL = "SAME_PERSON_UNLAWFUL"  # red: one person under different identities, unlawfully
+    SAME_PERSON_LAWFUL = "SAME_PERSON_LAWFUL"  # white: one person, lawfully (e.g. a name change)
+    DIFFERENT_PERSONS = "DIFFERENT_PERSONS"  # green: two persons
+
+
+IDENTITY_LINK_COLOUR: dict[IdentityLinkStatus, str] = {
+    IdentityLinkStatus.CANDIDATE: "YELLOW",
+    IdentityLinkStatus.SAME_PERSON_UNLAWFUL: "RED",
+    IdentityLinkStatus.SAME_PERSON_LAWFUL: "WHITE",
+    IdentityLinkStatus.DIFFERENT_PERSONS: "GREEN",
+}
+SAME_PERSON = (IdentityLinkStatus.SAME_PERSON_UNLAWFUL, IdentityLinkStatus.SAME_PERSON_LAWFUL)
+
+
+class IdentityCriterion(StrEnum):
+    """What two records were found to share (multiple-identity detection)."""
+
+    FAMILY_NAME_EXACT = "FAMILY_NAME_EXACT"
+    FAMILY_NAME_VARIANT = "FAMILY_NAME_VARIANT"  # transliteration or one-letter spelling variant
+    GIVEN_NAMES_EXACT = "GIVEN_NAMES_EXACT"
+    GIVEN_NAMES_VARIANT = "GIVEN_NAMES_VARIANT"
+    NAMES_SWAPPED = "NAMES_SWAPPED"  # family and given names exchanged
+    ORIGINAL_SCRIPT = "ORIGINAL_SCRIPT"  # the same name in its original script
+    DATE_OF_BIRTH = "DATE_OF_BIRTH"
+    DATE_OF_BIRTH_NEAR = "DATE_OF_BIRTH_NEAR"  # day and month swapped, or one part differs
+    TRAVEL_DOCUMENT = "TRAVEL_DOCUMENT"  # a travel document with the same number
 
 
 class Purpose(StrEnum):

@@ -15,6 +15,7 @@ Every date is anchored on ``AS_OF``, never on today, so a seed made next year is
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -51,6 +52,10 @@ AS_OF_INSTANT = datetime.combine(AS_OF, time(), tzinfo=UTC)
 DOB_MIN = date(1940, 1, 1)
 DOB_MAX = date(2006, 12, 31)
 CHUNK_SIZE = 5_000
+# Planted duplicates (multiple-identity detection): this share of persons is a second record
+# of a person generated shortly before, by another country, under a variant name.
+DUPLICATE_RATE = 0.02
+DUPLICATE_WINDOW = 2_000  # the earlier persons a duplicate may copy
 
 GS_ID = "gs"
 CCF_ID = "ccf"
@@ -77,6 +82,17 @@ class Kind(StrEnum):
 LOAD_ORDER: tuple[Kind, ...] = tuple(Kind)
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A planted second record of a person: the ground truth of identity-link detection."""
+
+    original: str
+    duplicate: str
+    change: str  # how the name differs: variant, typo, swap or same
+    birth_moved: bool  # day and month swapped, or a day off
+    shared_document: bool  # holds a document with a number of the original's
+
+
 @dataclass
 class Chunk:
     """The rows for persons ``first .. first + persons - 1`` (1-based) and all they hold."""
@@ -84,6 +100,7 @@ class Chunk:
     first: int
     persons: int
     rows: dict[Kind, list[Row]] = field(default_factory=lambda: {k: [] for k in LOAD_ORDER})
+    duplicates: list[Duplicate] = field(default_factory=list)  # the ground truth of this chunk
 
 
 def ncb_id(code: str) -> str:
@@ -322,6 +339,9 @@ class _Generator:
         self.diffusions = 0
         self.applications = 0
         self.notifications = 0
+        # Duplicates draw from a stream of their own, so every other record is as before.
+        self.dup_rng = random.Random(f"duplicates:{seed}")
+        self.recent: deque[Row] = deque(maxlen=DUPLICATE_WINDOW)
 
     # -- helpers ---------------------------------------------------------------------
     def _other_country(self, *excluded: str | None) -> str:
@@ -388,12 +408,14 @@ class _Generator:
             recorded_by = entity_id(AgencySubtype.POLICE, nationality)
         else:
             recorded_by = ncb_id(self._other_country(nationality))
-        chunk.rows[Kind.PERSON].append(
-            {"props": props, "recordedBy": recorded_by, "nationalities": nationalities}
-        )
+        person_row = {"props": props, "recordedBy": recorded_by, "nationalities": nationalities}
+        chunk.rows[Kind.PERSON].append(person_row)
 
+        documents = []
         for _ in range(rng.choices((0, 1, 2, 3), cum_weights=(10, 72, 98, 100))[0]):
-            chunk.rows[Kind.DOCUMENT].append(self.document(pid, rng.choice(nationalities)))
+            documents.append(self.document(pid, rng.choice(nationalities)))
+        chunk.rows[Kind.DOCUMENT].extend(documents)
+        self.plant_duplicate(person_row, documents, name.variants, chunk)
 
         notices: list[Row] = []
         diffusions: list[Row] = []
@@ -411,6 +433,52 @@ class _Generator:
         chunk.rows[Kind.NOTICE].extend(notices)
         chunk.rows[Kind.DIFFUSION].extend(diffusions)
         self.associates(index, chunk)
+
+    def plant_duplicate(self, row: Row, documents: list[Row], variants: Sequence[str], chunk: Chunk) -> None:
+        """Make this person, now and then, a second record of a recent one: recorded by another
+        country, under a transliteration variant, a typo or swapped names, mostly with the same
+        date of birth, sometimes with a document of the same number. Otherwise remember it as
+        a person a later record may copy."""
+        r, props = self.dup_rng, row["props"]
+        if not self.recent or r.random() >= DUPLICATE_RATE:
+            docs = [(d["props"]["issuingCountry"], d["props"]["number"]) for d in documents]
+            self.recent.append({**props, "variants": list(variants), "docs": docs,
+                                "recorder": row["recordedBy"].split("-", 1)[1].upper()})  # fmt: skip
+            return
+        original = r.choice(self.recent)
+        given, family = original["givenNames"], original["familyName"]
+        change = r.choices(("variant", "typo", "swap", "same"), weights=(35, 30, 20, 15))[0]
+        if change == "variant" and original["variants"]:
+            *first, last = r.choice(original["variants"]).split(" ")
+            given, family = " ".join(first), last
+        elif change == "typo":
+            if len(family) >= 4:
+                family = _typo(r, family)
+            else:
+                given = _typo(r, given)
+        elif change == "swap":
+            given, family = family, given.split(" ")[0]
+        props.update(familyName=family, givenNames=given, nameVariants=[], aliases=[],
+                     script=original["script"], sex=original["sex"])  # fmt: skip
+        props.pop("nameOriginalScript", None)
+        if "nameOriginalScript" in original:
+            props["nameOriginalScript"] = original["nameOriginalScript"]
+        born: date = original["dateOfBirth"]
+        moved = r.random() < 0.12
+        if moved:  # a date typed with day and month swapped, or a day off
+            swapped = date(born.year, born.day, born.month) if born.day <= 12 and born.day != born.month else None
+            born = swapped or born + timedelta(days=r.choice((-1, 1)))
+        props["dateOfBirth"] = min(max(born, DOB_MIN), DOB_MAX)
+        shared = bool(documents and original["docs"]) and r.random() < (0.5 if moved else 0.25)
+        if shared:
+            issuing, number = r.choice(original["docs"])
+            doc = documents[0]["props"]
+            doc["number"] = number  # the same passport number, recorded under another issuer
+            if doc["issuingCountry"] == issuing:
+                doc["issuingCountry"] = next(c for c in r.sample(CODES, 2) if c != issuing)
+        if row["recordedBy"].split("-", 1)[1].upper() == original["recorder"]:
+            row["recordedBy"] = ncb_id(next(c for c in r.sample(CODES, 2) if c != original["recorder"]))
+        chunk.duplicates.append(Duplicate(original["id"], props["id"], change, moved, shared))
 
     def document(self, pid: str, issuing: str) -> Row:
         self.documents += 1
@@ -585,6 +653,21 @@ class _Generator:
             )
 
 
+def _typo(r: random.Random, word: str) -> str:
+    """One slip of the keyboard after the first letter: a letter dropped, doubled, changed, or
+    two neighbours swapped."""
+    i = r.randrange(1, len(word))
+    kind = r.randrange(4)
+    if kind == 0 and len(word) > 3:
+        return word[:i] + word[i + 1 :]
+    if kind == 1:
+        return word[:i] + word[i] + word[i:]
+    if kind == 2 and i < len(word) - 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    letter = r.choice([c for c in "aeiourstnlkm" if c != word[i].lower()])
+    return word[:i] + letter + word[i + 1 :]
+
+
 def _visible_to(props: Row, country: str) -> bool:
     """R4 from the receiving country's point of view; the source always sees its own."""
     if props.get("sourceCountry") == country:
@@ -641,6 +724,11 @@ def notification_props(sid: str, application: Row) -> Row:
         "fearedCountry": a["fearedCountry"],
         "deniedOnCriminalGrounds": a["deniedOnCriminalGrounds"],
     }
+
+
+def planted_duplicates(persons: int, seed: int) -> list[Duplicate]:
+    """The ground truth of multiple-identity detection."""
+    return [pair for chunk in generate(persons, seed) for pair in chunk.duplicates]
 
 
 def generate(persons: int, seed: int, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Chunk]:

@@ -38,7 +38,7 @@ from seed.generator import LOAD_ORDER, Kind, Row, generate, reference_rows
 
 SEED_RUN_LABEL = "SeedRun"
 # Bump when the generator's output changes, so an old COMPLETE seed is not taken for this one.
-GENERATOR_VERSION = 3  # 3: persons carry nameKeys (migration 6)
+GENERATOR_VERSION = 4  # 3: persons carry nameKeys (migration 6); 4: planted duplicate persons
 WIPE_BATCH_ROWS = 10_000
 
 # Nodes the dump leaves out: the audit chain, the schema bookkeeping and the seed bookkeeping.

@@ -462,6 +462,14 @@ def applications(
     return _listing(c, "AsylumApplication", flt, sort, SortKey("lodgedAt", True), pg, selections)
 
 
+def identity_links(
+    c: Compiler, flt: Any, sort: SortKey | None, pg: Page, selections: Sequence[Selection]
+) -> Statement:
+    """Candidate and verified identity links whose two persons the caller sees (R16, R18):
+    the row predicate of ``IdentityLink`` carries the person predicate for both."""
+    return _listing(c, "IdentityLink", flt, sort, SortKey("score", True), pg, selections)
+
+
 def due_for_review(c: Compiler, pg: Page, selections: Sequence[Selection]) -> Statement:
     """R14: the caller's own live notices whose review window has opened."""
     return c.connection(

@@ -31,6 +31,7 @@ from gateway.cypher.names import (
 )
 from gateway.rules import policy
 from gateway.rules.caller import Caller
+from graph_schema.model import SAME_PERSON
 
 __all__ = [
     "CONTACT_NCB",
@@ -147,13 +148,27 @@ def screen(
     else:
         person = notice = diffusion = "null"
         instruction = f"'{CONTACT_NCB}'"
+    links = _same_person_links(c, sub(matches, "identityLinks")) if full else "[]"
     return c.statement(
         screening_candidates(c, screening_caller, who)
-        + "UNWIND items AS n RETURN collect(CASE WHEN n:Notice "
+        + f"WITH p, items, {links} AS links "
+        "UNWIND items AS n RETURN collect(CASE WHEN n:Notice "
         f"THEN {{`{REF}`: 'Notice:' + n.id, reference: n.id, kind: 'NOTICE', noticeType: n.type, sourceCountryCode: n.sourceCountry, "
-        f"instruction: {instruction}, person: {person}, notice: {notice}, diffusion: null}} "
+        f"instruction: {instruction}, person: {person}, notice: {notice}, diffusion: null, identityLinks: links}} "
         f"ELSE {{`{REF}`: 'Diffusion:' + n.id, reference: n.id, kind: 'DIFFUSION', noticeType: null, sourceCountryCode: n.sourceCountry, "
-        f"instruction: {instruction}, person: {person}, notice: null, diffusion: {diffusion}}} END) AS matches"
+        f"instruction: {instruction}, person: {person}, notice: null, diffusion: {diffusion}, identityLinks: links}} END) AS matches"
+    )
+
+
+def _same_person_links(c: Compiler, selections: Sequence[Selection]) -> str:
+    """R11 with R16/R18: the verified same-person links of the person hit (``p``), those the
+    caller sees (both persons visible to it), best first."""
+    x = c.var("il")
+    same = c.param([s.value for s in SAME_PERSON])
+    return (
+        f"COLLECT {{ MATCH ({x}:IdentityLink)-[:LINKS]->(p) WHERE {x}.status IN {same} "
+        f"AND {c.visible('IdentityLink', x)} WITH {x} ORDER BY {x}.score DESC, {x}.id LIMIT {MATCHED_PERSONS} "
+        f"RETURN {c.projection('IdentityLink', x, selections)} }}"
     )
 
 

@@ -57,6 +57,13 @@ class DiffusionDecision(Enum):
     CANCEL = "CANCEL"
 
 
+@strawberry.enum(description="The manual verification of an identity link.")
+class IdentityVerdict(Enum):
+    SAME_PERSON_UNLAWFUL = "SAME_PERSON_UNLAWFUL"  # red
+    SAME_PERSON_LAWFUL = "SAME_PERSON_LAWFUL"  # white
+    DIFFERENT_PERSONS = "DIFFERENT_PERSONS"  # green
+
+
 @strawberry.input
 class RequestNoticeInput:
     person_id: strawberry.ID
@@ -224,6 +231,7 @@ _LABELS = {
     "A": "AsylumApplication",
     "SN": "StatusNotification",
     "SS": "SavedScreening",
+    "IL": "IdentityLink",
 }
 
 
@@ -399,7 +407,7 @@ class Mutation:
     ) -> t.Person | None:
         async def work(w: workflows.Work) -> list[str]:
             ids = await workflows.add_travel_document(w, str(person_id), input)
-            return [ids[1], ids[0]]  # the result is the holder
+            return [ids[1], ids[0], *ids[2:]]  # the result is the holder; then identity links
 
         return await _mutate(info, "Person", work, idempotency_key, person_id=person_id, input=input)
 
@@ -421,6 +429,18 @@ class Mutation:
             b=b,
             kind=kind,
         )
+
+    @strawberry.mutation(
+        description="The NCB of a country that recorded one of the two persons, or the GS, verifies an identity link."
+    )
+    async def verify_identity_link(
+        self, info: Info, id: strawberry.ID, verdict: IdentityVerdict, reason: str,
+        idempotency_key: str | None = None,
+    ) -> t.IdentityLink | None:  # fmt: skip
+        return await _mutate(
+            info, "IdentityLink", lambda w: workflows.verify_identity_link(w, str(id), verdict.value, reason),
+            idempotency_key, id=id, verdict=verdict, reason=reason,
+        )  # fmt: skip
 
     @strawberry.mutation(description="The asylum authority files an application; the screening runs (R10).")
     async def file_asylum_application(

@@ -176,6 +176,13 @@ class Query:
         _context(info).record.hit = hit
         return _returned(info, {"outcome": "HIT" if hit else "NO_HIT", "hit": hit, "matches": matches})  # type: ignore[no-any-return]
 
+    @strawberry.field(description="Records that may be the same person, whose two persons the caller sees (R16, R18).")
+    async def identity_links(
+        self, info: Info, filter: t.IdentityLinkFilter | None = None,
+        sort: t.IdentityLinkSort | None = None, first: int = 20, after: str | None = None,
+    ) -> t.IdentityLinkConnection:  # type: ignore[valid-type]  # fmt: skip
+        return await _list(info, compiler.identity_links, filter, sort, first, after)  # type: ignore[no-any-return]
+
     @strawberry.field(description="The visible neighbourhood of a person (R16), depth 1 to 3.")
     async def links(self, info: Info, person_id: strawberry.ID, depth: int = 1) -> t.LinkGraph | None:
         rows = await _fetch(info, compiler.links(_compiler(info), str(person_id), depth, _selections(info)))

@@ -26,6 +26,8 @@ from graph_schema.model import (
     DiffusionPurpose,
     DocumentStatus,
     DocumentType,
+    IdentityCriterion,
+    IdentityLinkStatus,
     LegalBasis,
     NoticeStatus,
     NoticeType,
@@ -141,6 +143,8 @@ for _enum, _description in (
     (DocumentStatus, "A travel document's status."),
     (DocumentType, "A travel document's type."),
     (Purpose, "Why a request reads or writes personal data (R2)."),
+    (IdentityLinkStatus, "CANDIDATE (yellow) until verified: SAME_PERSON_UNLAWFUL (red), SAME_PERSON_LAWFUL (white), DIFFERENT_PERSONS (green)."),
+    (IdentityCriterion, "What two records of an identity link share."),
 ):
     strawberry.enum(_enum, description=_description)
 strawberry.enum(ScreeningOutcome, name="ScreeningOutcome", description="The answer of a screening (R11).")
@@ -204,6 +208,11 @@ class Person:
     notices: list[Notice] = relation(pattern(into("CONCERNS", "Notice")), order=(NOTICE_ORDER,))
     diffusions: list[Diffusion] = relation(pattern(into("CONCERNS", "Diffusion")), order=(DIFFUSION_ORDER,))
     asylum_applications: list[AsylumApplication] = relation(pattern(out("APPLIED_FOR", "AsylumApplication")))
+    identity_links: list[IdentityLink] = relation(
+        pattern(into("LINKS", "IdentityLink")),
+        order=(SortKey("score", True),),
+        description="Records that may be the same person: only links whose two persons the caller sees.",
+    )
 
 
 @strawberry.type(description="A passport, identity card or travel document.")
@@ -318,6 +327,24 @@ class SavedScreening:
     nationality: str | None = prop()
     document_number: str | None = prop()
     created_at: datetime.datetime | None = prop()
+@strawberry.type(
+    description=(
+        "Two person records that may be the same person (multiple-identity detection): visible only to "
+        "callers who see both persons (R16, R18)."
+    )
+)
+class IdentityLink:
+    id: strawberry.ID = prop()
+    status: IdentityLinkStatus = prop()
+    colour: str = computed(description="YELLOW (candidate), RED, WHITE or GREEN (verified).")
+    criteria: list[IdentityCriterion] = prop()
+    score: float = prop(description="0 to 1: how strongly the criteria suggest one person.")
+    created_at: datetime.datetime | None = prop()
+    updated_at: datetime.datetime | None = prop()
+    verified_at: datetime.datetime | None = prop()
+    verified_by: str | None = prop(description="The verifying agency: GS, CCF and its own country only.")
+    reason: str | None = prop(description="The verifier's reason: NCBs, `read` entities, GS and CCF.")
+    persons: list[Person] = relation(pattern(out("LINKS", "Person")))
 
 
 # --- Result wrappers --------------------------------------------------------------------
@@ -351,6 +378,7 @@ DiffusionConnection = _connection(Diffusion, "Diffusion")
 AsylumApplicationConnection = _connection(AsylumApplication, "AsylumApplication")
 StatusNotificationConnection = _connection(StatusNotification, "StatusNotification")
 AccessEventConnection = _connection(AccessEvent, "AccessEvent")
+IdentityLinkConnection = _connection(IdentityLink, "IdentityLink")
 
 
 @strawberry.type(description="A link between two persons (R16, R18).")
@@ -389,6 +417,10 @@ class ScreeningMatch:
     person: Person | None = row_field()
     notice: Notice | None = row_field()
     diffusion: Diffusion | None = row_field()
+    identity_links: list[IdentityLink] = strawberry.field(
+        resolver=_from_row,
+        description="Verified same-person links of the person hit, whose other person the caller sees too.",
+    )
 
 
 @strawberry.type(description="Hit or no-hit, with what R11 lets the caller see.")
@@ -477,6 +509,13 @@ class AccessEventFilter:
 
 
 @strawberry.input
+class IdentityLinkFilter:
+    status: IdentityLinkStatus | None = on("status")
+    person_id: strawberry.ID | None = on("persons.id")
+    min_score: float | None = on("score", ">=")
+
+
+@strawberry.input
 class ScreeningInput:
     family_name: str
     given_names: str | None = strawberry.UNSET
@@ -504,6 +543,12 @@ class NoticeSort(Enum):
 class DiffusionSort(Enum):
     SENT_AT_DESC = SortKey("sentAt", True)
     SENT_AT_ASC = SortKey("sentAt")
+
+
+@strawberry.enum(description="Omitted: score descending.")
+class IdentityLinkSort(Enum):
+    SCORE_DESC = SortKey("score", True)
+    CREATED_AT_DESC = SortKey("createdAt", True)
 
 
 @strawberry.enum

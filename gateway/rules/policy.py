@@ -189,6 +189,17 @@ def document_visible(c: Caller, v: V) -> Pred:
     return Pred(f"EXISTS {{ MATCH ({h}:Person)-[:HOLDS]->({v}) WHERE {person_visible(c, h)} }}")
 
 
+def identity_link_visible(c: Caller, v: V) -> Pred:
+    """R16/R18: a candidate or verified identity link is visible to a caller who sees both
+    of its persons; otherwise it is absent, so it reveals nothing about a hidden record."""
+    if oversight(c):
+        return TRUE
+    if c.is_public:  # R13: the public reads no links
+        return FALSE
+    x = f"{v}_person"
+    return Pred(f"COUNT {{ MATCH ({v})-[:LINKS]->({x}:Person) WHERE {person_visible(c, x)} }} = 2")
+
+
 def audit_visible(c: Caller, v: V) -> Pred:
     return TRUE if reads_audit(c) else FALSE
 
@@ -222,6 +233,7 @@ VISIBLE: dict[str, Callable[[Caller, V], Pred]] = {
     "TravelDocument": document_visible,
     "AccessEvent": audit_visible,
     "SavedScreening": saved_screening_visible,
+    "IdentityLink": identity_link_visible,
 }
 
 # Labels whose nodes are personal data: reading one is audited (R15) and needs a purpose (R2).
@@ -298,6 +310,13 @@ def may_record_document(c: Caller, issuing_country: str) -> bool:
 
 def may_link(c: Caller) -> bool:
     return reads_as_member(c) or oversight(c)
+
+
+def may_verify_identity_link(c: Caller, recording_countries: list[str]) -> bool:
+    """The NCB of a country that recorded one of the two persons, or the GS."""
+    if c.kind == AgencyKind.GENERAL_SECRETARIAT:
+        return True
+    return c.kind == AgencyKind.NCB and c.country is not None and c.country in recording_countries
 
 
 def may_handle_asylum(c: Caller, receiving_country: str | None) -> bool:

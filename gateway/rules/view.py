@@ -21,7 +21,7 @@ from enum import Enum
 from gateway.cypher.pieces import FALSE, TRUE, Expr, Pred, Var, literal
 from gateway.rules import policy
 from gateway.rules.caller import Caller
-from graph_schema.model import GENERIC_BLOCK_REASON, AgencyKind, Scope
+from graph_schema.model import GENERIC_BLOCK_REASON, IDENTITY_LINK_COLOUR, AgencyKind, Scope
 
 
 class CallerClass(Enum):
@@ -144,6 +144,22 @@ def _own_country_recorder(c: Caller, t: Var, value: Expr) -> Expr | None:
     return Pred(f"EXISTS {{ ({t})-[:OF_COUNTRY]->(:Country {{code: $country}}) }}")
 
 
+def _own_country_verifier(c: Caller, v: Var, value: Expr) -> Expr | None:
+    """Only a recording country's NCB (or the GS) verifies a link, so the verifier names a
+    country that recorded one of the persons: read like ``recordedBy``, by the GS, the CCF
+    and the verifier's own country; null for everyone else."""
+    if policy.oversight(c):
+        return value
+    if c.country is None:
+        return None
+    return Expr(f"CASE WHEN EXISTS {{ (:Agency {{id: {v}.verifiedBy}})-[:OF_COUNTRY]->(:Country {{code: $country}}) }} THEN {value} END")
+
+
+def _link_colour(c: Caller, v: Var, value: Expr) -> Expr:
+    cases = " ".join(f"WHEN '{status}' THEN '{colour}'" for status, colour in IDENTITY_LINK_COLOUR.items())
+    return Expr(f"CASE {v}.status {cases} END")
+
+
 def _scopes(c: Caller, v: Var, value: Expr) -> Expr:
     r = f"{v}_auth"  # a name of its own: the statement around it may use `r` (links, paths)
     return Expr(f"head(COLLECT {{ MATCH ({v})-[{r}:AUTHORIZED_BY]->(:Agency) RETURN {r}.scopes }})")
@@ -170,6 +186,7 @@ VIEW: Mapping[str, Mapping[str, Read]] = {
         "recordedBy": Read(AUTHENTICATED, _own_country_recorder),
         "diffusions": Read(MEMBERS),
         "asylumApplications": Read(APPLICATIONS),
+        "identityLinks": Read(AUTHENTICATED),  # the row predicate asks for both persons
     },
     "TravelDocument": _fields(
         AUTHENTICATED, "number", "type", "status", "issuingCountryCode", "issuingCountry", "holder"
@@ -239,6 +256,12 @@ VIEW: Mapping[str, Mapping[str, Read]] = {
         AUTHENTICATED, "id", "familyName", "givenNames", "dateOfBirth", "nationality", "documentNumber",
         "createdAt",
     ),
+    "IdentityLink": {  # the row predicate admits only callers who see both persons (R16, R18)
+        **_fields(AUTHENTICATED, "id", "status", "criteria", "score", "createdAt", "updatedAt", "verifiedAt", "persons"),
+        "colour": Read(AUTHENTICATED, _link_colour),
+        "verifiedBy": Read(AUTHENTICATED, _own_country_verifier),
+        "reason": Read(MEMBERS),
+    },
     "AccessEvent": _fields(
         OVERSIGHT_ONLY,
         "seq",

@@ -32,6 +32,7 @@ from gateway.cypher.screening import Identity, screening_candidates, store_name_
 from gateway.errors import Code, GatewayError
 from gateway.rules import policy
 from gateway.rules.caller import Caller
+from gateway.store.identity import detect as detect_identities
 from graph_schema.model import (
     GENERIC_BLOCK_REASON,
     NOTICE_LIFETIME_DAYS,
@@ -415,7 +416,7 @@ async def create_person(w: Work, inp: Any) -> list[str]:
         id=person_id, fields=_person_fields(inp, required=True), nationalities=nationalities,
     )  # fmt: skip
     await store_name_keys(w.rows, person_id)  # screening's look-up keys (R10, R11)
-    return [person_id]
+    return [person_id, *await detect_identities(w.rows, person_id)]  # candidate identity links
 
 
 async def update_person(w: Work, id_: str, inp: Any) -> list[str]:
@@ -429,7 +430,7 @@ async def update_person(w: Work, id_: str, inp: Any) -> list[str]:
         "MATCH (p:Person {id: $id}) SET p += $fields", id=id_, fields=_person_fields(inp, required=False)
     )
     await store_name_keys(w.rows, id_)  # screening's look-up keys (R10, R11)
-    return [id_]
+    return [id_, *await detect_identities(w.rows, id_)]  # candidate identity links
 
 
 async def add_travel_document(w: Work, person_id: str, inp: Any) -> list[str]:
@@ -451,7 +452,7 @@ async def add_travel_document(w: Work, person_id: str, inp: Any) -> list[str]:
         "CREATE (p)-[:HOLDS]->(:TravelDocument {number: $n, issuingCountry: $c, type: $type, status: $status})-[:ISSUED_BY]->(c)",
         person=person_id, c=issuing, n=number, type=inp.type.value, status=inp.status.value,
     )  # fmt: skip
-    return [f"{issuing}:{number}", person_id]
+    return [f"{issuing}:{number}", person_id, *await detect_identities(w.rows, person_id)]
 
 
 async def link_persons(w: Work, a: str, b: str, kind: str) -> list[str]:
@@ -471,6 +472,26 @@ async def link_persons(w: Work, a: str, b: str, kind: str) -> list[str]:
         a=a, b=b, kind=kind,
     )  # fmt: skip
     return [a, b]
+
+
+async def verify_identity_link(w: Work, id_: str, verdict: str, reason: str) -> list[str]:
+    """The manual verification of a candidate identity link, by the NCB of a country that
+    recorded one of the two persons, or the GS. A link the caller may not see (it does not
+    see both persons) is reported like a missing one (R17)."""
+    await w.locked("IdentityLink", id_)
+    recorders = await w.rows(
+        "MATCH (:IdentityLink {id: $id})-[:LINKS]->(:Person)-[:RECORDED_BY]->(:Agency)-[:OF_COUNTRY]->(c:Country) "
+        "RETURN collect(DISTINCT c.code) AS codes",
+        id=id_,
+    )
+    if not policy.may_verify_identity_link(w.caller, recorders[0]["codes"]):
+        raise forbidden("only the NCB of a country that recorded one of the two persons, or the GS, verifies")
+    await w.rows(
+        "MATCH (x:IdentityLink {id: $id}) SET x.status = $verdict, x.reason = $reason, x.verifiedBy = $agency, "
+        "x.verifiedByUser = $user, x.verifiedAt = datetime()",
+        id=id_, verdict=verdict, reason=text(reason, "reason", required=True), user=w.caller.user,
+    )  # fmt: skip
+    return [id_]
 
 
 # --- The asylum procedure (R7-R10) --------------------------------------------------------
