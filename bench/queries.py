@@ -76,7 +76,7 @@ class Case:
     cypher: str
     gateway_ids: Callable[[dict[str, Any]], Ids]
     peer_ids: Callable[[dict[str, Any]], Ids]
-    cypher_ids: Callable[[dict[str, Any]], Ids]
+    cypher_ids: Callable[[list[dict[str, Any]]], Ids]
     purpose: str = "INVESTIGATION"
 
     def gateway_variables(self, given: dict[str, Any]) -> dict[str, Any]:

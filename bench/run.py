@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import random
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -48,8 +47,15 @@ ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2.5"))
 CHECK = int(os.environ.get("BENCH_CHECK", "20"))
 LEVELS = tuple(int(x) for x in os.environ.get("BENCH_LEVELS", "1,4,16").split(","))
-SYSTEMS = ("gateway", "peer", "cypher", "cypher+audit")
-RESULTS = REPO_ROOT / "bench" / "results.json"
+ALL_SYSTEMS = ("gateway", "peer", "cypher", "cypher+audit")
+# The gateway always runs: the others are checked against it (e.g. BENCH_SYSTEMS=gateway,cypher
+# for a scaling curve).
+SYSTEMS = tuple(
+    s
+    for s in ALL_SYSTEMS
+    if s == "gateway" or s in os.environ.get("BENCH_SYSTEMS", ",".join(ALL_SYSTEMS)).split(",")
+)
+RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO_ROOT / "bench" / "results.json")).resolve()
 SECRET = "bench-secret-" + "y" * 40
 AUDIT_INSERT = (
     "CREATE (:BenchAccess {agency: $agency, user: 'bench', at: datetime(), operation: $operation, "
@@ -205,13 +211,13 @@ async def measure(call: Call, case: Case, given: list[dict[str, Any]], concurren
     return elapsed, latencies, server, cpu_seconds(neo4j_pid) - neo
 
 
-async def bench(gateway: GatewayProcess, peer: PeerProcess, bolt: str, password: str, neo4j_pid: int,
+async def bench(gateway: GatewayProcess, peer: PeerProcess | None, bolt: str, password: str, neo4j_pid: int,
                 inputs: dict[str, list[dict[str, Any]]]) -> tuple[list[stats.Sample], Hits, Plan]:  # fmt: skip
     driver = AsyncGraphDatabase.driver(bolt, auth=("neo4j", password), max_connection_pool_size=64,
                                        notifications_min_severity=NotificationMinimumSeverity.OFF)  # fmt: skip
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        systems = Systems(http, driver, gateway.url, peer.url)
+        systems = Systems(http, driver, gateway.url, peer.url if peer else "")
         plan = series(inputs)
         log("warming up (plans, caches, JIT)")
         for case, _family, given in plan:
@@ -229,7 +235,12 @@ async def bench(gateway: GatewayProcess, peer: PeerProcess, bolt: str, password:
             )
         await driver.execute_query("MATCH (b:BenchAccess) DETACH DELETE b")
 
-        pids = {"gateway": [gateway.pid], "peer": [peer.pid], "cypher": [], "cypher+audit": []}
+        pids = {
+            "gateway": [gateway.pid],
+            "peer": [peer.pid] if peer else [],
+            "cypher": [],
+            "cypher+audit": [],
+        }
         samples: list[stats.Sample] = []
         total = len(plan) * len(LEVELS) * ROUNDS * len(SYSTEMS)
         log(f"timing: {total} runs of {SECONDS:g} s (≈{total * SECONDS / 60:.0f} min)")
@@ -244,8 +255,8 @@ async def bench(gateway: GatewayProcess, peer: PeerProcess, bolt: str, password:
                         samples.append(stats.Sample(case.name, family, level, system, r, elapsed, latencies,
                                                     server, neo))  # fmt: skip
                         done += 1
-                s = [x for x in samples if (x.query, x.inputs, x.concurrency) == (case.name, family, level)]
-                rps = {sy: stats.spread(x.rps for x in s if x.system == sy).median for sy in SYSTEMS}
+                now = [x for x in samples if (x.query, x.inputs, x.concurrency) == (case.name, family, level)]
+                rps = {sy: stats.spread(x.rps for x in now if x.system == sy).median for sy in SYSTEMS}
                 log(f"{done}/{total} {case.name} [{family}] c={level}: "
                     + "  ".join(f"{sy} {v:.0f}/s" for sy, v in rps.items()))  # fmt: skip
         await driver.execute_query("MATCH (b:BenchAccess) DETACH DELETE b")
@@ -256,7 +267,7 @@ async def bench(gateway: GatewayProcess, peer: PeerProcess, bolt: str, password:
 def graphql_senders(system: str, plan: Plan) -> list[tuple[str, str, Callable[[str], None]]]:
     """One synchronous request per (query, inputs) for the profiling instances."""
     probe = Systems(httpx.AsyncClient(), None, "", "")  # type: ignore[arg-type]  # tokens only
-    out = []
+    out: list[tuple[str, str, Callable[[str], None]]] = []
     for case, family, given in plan:
         if system == "gateway":
             headers = {"Authorization": f"Bearer {probe.gateway_token}", "X-Purpose": case.purpose}
@@ -282,7 +293,8 @@ def main() -> None:
     server = bench_neo4j(PERSONS)
     log(f"Neo4j in {server.home} (heap {server.heap}, page cache {server.pagecache})")
     server.start()
-    gateway = peer = None
+    gateway: GatewayProcess | None = None
+    peer: PeerProcess | None = None
     try:
         password = server.password()
         with GraphDatabase.driver(server.bolt_uri, auth=("neo4j", password),
@@ -302,30 +314,32 @@ def main() -> None:
                        "GATEWAY_ENV": "development", "GATEWAY_PLAYGROUND": "false", "GATEWAY_INTROSPECTION": "false",
                        "GATEWAY_FIELD_SUGGESTIONS": "false", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0"}  # fmt: skip
         gateway = GatewayProcess(gateway_env)
-        peer = PeerProcess({**env, "PEER_JWT_SECRET": SECRET})
-        log(f"gateway pid {gateway.pid}, peer pid {peer.pid}, Neo4j pid {server.status().pid}; "
+        peer_env = {**env, "PEER_JWT_SECRET": SECRET}
+        peer = PeerProcess(peer_env) if "peer" in SYSTEMS else None
+        log(f"systems {', '.join(SYSTEMS)}; gateway pid {gateway.pid}, peer pid {peer.pid if peer else '-'}, Neo4j pid {server.status().pid}; "
             f"{PERSONS:,} persons; caller {AGENCY}; {ROUNDS} rounds of {SECONDS:g} s; concurrency {LEVELS}")  # fmt: skip
         samples, hits, plan = asyncio.run(
             bench(gateway, peer, server.bolt_uri, password, server.status().pid or 0, inputs)
         )
-        for p in (gateway, peer):
-            p.stop()
-        log(f"peer: {Path(peer.log.name).read_text().strip().splitlines()[-1]}")
-        log("PROFILE: the gateway and the peer behind a Bolt tap")
+        gateway.stop()
+        log("PROFILE: the GraphQL servers behind a Bolt tap")
         hits.update(profile_server("gateway", GatewayProcess, gateway_env, server.bolt_port, password,
                                    graphql_senders("gateway", plan)))  # fmt: skip
-        hits.update(profile_server("peer", PeerProcess, {**env, "PEER_JWT_SECRET": SECRET}, server.bolt_port,
-                                   password, graphql_senders("peer", plan)))  # fmt: skip
+        if peer is not None:
+            peer.stop()
+            log(f"peer: {Path(peer.log.name).read_text().strip().splitlines()[-1]}")
+            hits.update(profile_server("peer", PeerProcess, peer_env, server.bolt_port, password,
+                                       graphql_senders("peer", plan)))  # fmt: skip
     finally:
-        for p in (gateway, peer):
-            if p is not None:
-                p.stop()
+        for process in (gateway, peer):
+            if process is not None:
+                process.stop()
         server.stop()
     rows = stats.results(samples)
     RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
     tables.print_all(samples, rows, hits, PERSONS, ROUNDS, SECONDS)
-    log(f"wrote {RESULTS.relative_to(REPO_ROOT)} ({len(rows)} rows)")
+    log(f"wrote {RESULTS} ({len(rows)} rows)")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -12,7 +12,9 @@ from bench.profile import unpack
 from bench.queries import CARD, LINKS, NAMES, NOTICES
 
 
-def sample(system: str, round_: int, rps: float, p50: float, level: int = 1, cpu: float = 0.1) -> stats.Sample:
+def sample(
+    system: str, round_: int, rps: float, p50: float, level: int = 1, cpu: float = 0.1
+) -> stats.Sample:
     # rps requests in one second, all at latency p50; cpu seconds of server and of Neo4j.
     return stats.Sample("card", "visible", level, system, round_, 1.0, [p50] * int(rps), cpu, cpu)
 
@@ -84,10 +86,18 @@ def test_packstream_reader_decodes_a_run_message() -> None:
 def test_each_query_reads_the_same_ids_from_every_systems_answer() -> None:
     notices = [{"id": "N-2"}, {"id": "N-1"}]
     card = {"id": "P-1", "notices": notices}
-    assert CARD.gateway_ids({"person": card}) == CARD.peer_ids({"people": [card]}) == CARD.cypher_ids([{"person": card}])
+    assert (
+        CARD.gateway_ids({"person": card})
+        == CARD.peer_ids({"people": [card]})
+        == CARD.cypher_ids([{"person": card}])
+    )
     assert CARD.gateway_ids({"person": None}) == CARD.peer_ids({"people": []}) == CARD.cypher_ids([]) == ()
     page = {"totalCount": 7, "edges": [{"node": {"id": "N-9"}}, {"node": {"id": "N-3"}}]}
-    assert NOTICES.gateway_ids({"notices": page}) == NOTICES.peer_ids({"noticesConnection": page}) == (7, "N-9", "N-3")
+    assert (
+        NOTICES.gateway_ids({"notices": page})
+        == NOTICES.peer_ids({"noticesConnection": page})
+        == (7, "N-9", "N-3")
+    )
     assert NAMES.cypher_ids([{"total": 1, "rows": [{"id": "P-4"}]}]) == (1, "P-4")
     peer = {"id": "P-1", "associatesConnection": {"edges": [
         {"node": {"id": "P-2", "associatesConnection": {"edges": [{"node": {"id": "P-1"}}, {"node": {"id": "P-3"}}]}}},
