@@ -20,8 +20,7 @@ def print_all(samples: Sequence[stats.Sample], rows: list[dict[str, Any]], hits:
     print(f"\n{persons:,} persons; {rounds} interleaved rounds of {seconds:g} s per system, query and level; "
           "p50/p99 over every request of every round; rps and CPU: median of the rounds.")  # fmt: skip
     index = {(r["query"], r["inputs"], r["concurrency"], r["system"]): r for r in rows}
-    keys = sorted({(r["query"], r["inputs"], r["concurrency"]) for r in rows},
-                  key=lambda k: ([r["query"] for r in rows].index(k[0]), k[1], k[2]))  # fmt: skip
+    keys = list(dict.fromkeys((r["query"], r["inputs"], r["concurrency"]) for r in rows))  # measured order
 
     print("\nThroughput (requests/s) and latency p50 / p99 (ms)")
     print(f"{'query':48} {'c':>3} | " + " | ".join(f"{SHORT[s]:>6} {'p50':>6} {'p99':>6}" for s in SYSTEMS))
