@@ -32,7 +32,7 @@ import jwt
 from neo4j import AsyncDriver, AsyncGraphDatabase, GraphDatabase, NotificationMinimumSeverity
 
 from bench import stats, tables
-from bench.processes import REPO_ROOT, GatewayProcess, PeerProcess, bench_neo4j, cpu_seconds
+from bench.processes import REPO_ROOT, GatewayProcess, PeerProcess, bench_neo4j, cpu_seconds, rss_mb
 from bench.profile import profile_cypher, profile_server
 from bench.queries import AGENCY, CASES, COUNTRY, KIND, Case, Ids, person_ok
 from gateway.cypher.names import lucene_query
@@ -188,8 +188,9 @@ async def check(systems: Systems, plan: Plan) -> Plan:
 
 
 async def measure(call: Call, case: Case, given: list[dict[str, Any]], concurrency: int,
-                  pids: list[int], neo4j_pid: int) -> tuple[float, list[float], float | None, float]:  # fmt: skip
-    """Run for SECONDS at the given concurrency: (elapsed s, latencies ms, server CPU s, Neo4j CPU s)."""
+                  pids: list[int], neo4j_pid: int) -> tuple[float, list[float], float | None, float, float | None]:  # fmt: skip
+    """Run for SECONDS at the given concurrency: (elapsed s, latencies ms, server CPU s,
+    Neo4j CPU s, server resident memory MB after the run)."""
     latencies: list[float] = []
     counter = iter(range(10**9))
     deadline = time.perf_counter() + SECONDS
@@ -208,7 +209,8 @@ async def measure(call: Call, case: Case, given: list[dict[str, Any]], concurren
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - began
     server = sum(cpu_seconds(p) - c for p, c in zip(pids, cpu, strict=True)) if pids else None
-    return elapsed, latencies, server, cpu_seconds(neo4j_pid) - neo
+    rss = sum(rss_mb(p) for p in pids) if pids else None
+    return elapsed, latencies, server, cpu_seconds(neo4j_pid) - neo, rss
 
 
 async def bench(gateway: GatewayProcess, peer: PeerProcess | None, bolt: str, password: str, neo4j_pid: int,
@@ -249,11 +251,11 @@ async def bench(gateway: GatewayProcess, peer: PeerProcess | None, bolt: str, pa
             for level in LEVELS:
                 for r in range(ROUNDS):
                     for system in stats.round_order(SYSTEMS, r):
-                        elapsed, latencies, server, neo = await measure(
+                        elapsed, latencies, server, neo, rss = await measure(
                             systems.call(system), case, given, level, pids[system], neo4j_pid
                         )
                         samples.append(stats.Sample(case.name, family, level, system, r, elapsed, latencies,
-                                                    server, neo))  # fmt: skip
+                                                    server, neo, rss))  # fmt: skip
                         done += 1
                 now = [x for x in samples if (x.query, x.inputs, x.concurrency) == (case.name, family, level)]
                 rps = {sy: stats.spread(x.rps for x in now if x.system == sy).median for sy in SYSTEMS}

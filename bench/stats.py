@@ -31,6 +31,7 @@ class Sample:
     latencies_ms: list[float] = field(default_factory=list)
     server_cpu_s: float | None = None  # the system's own process; None for in-bench Cypher
     neo4j_cpu_s: float = 0.0
+    server_rss_mb: float | None = None  # the server's resident memory after the run
 
     @property
     def requests(self) -> int:
@@ -115,6 +116,7 @@ def results(samples: Iterable[Sample]) -> list[dict[str, Any]]:
                 "cpu_ms": round(statistics.median(cpu_ms(s) for s in runs), 3),
                 "server_cpu_ms": round(statistics.median(server), 3) if server else None,
                 "neo4j_cpu_ms": round(statistics.median(s.neo4j_cpu_s * 1000 / max(1, s.requests) for s in runs), 3),
+                "server_rss_mb": max((s.server_rss_mb for s in runs if s.server_rss_mb is not None), default=None),
                 "requests": len(latencies), "rounds": len(runs),
             })  # fmt: skip
     return rows

@@ -31,6 +31,10 @@ def print_all(samples: Sequence[stats.Sample], rows: list[dict[str, Any]], hits:
             cells.append(f"{r['rps']:6.0f} {r['p50_ms']:6.1f} {r['p99_ms']:6.1f}" if r else f"{'-':>20}")
         print(f"{_label(q, i):48} {c:>3} | " + " | ".join(cells))
 
+    for s in ("gateway", "peer"):
+        peak = max((r["server_rss_mb"] or 0 for r in rows if r["system"] == s), default=0)
+        if peak:
+            print(f"{s}: resident memory after a run, at most {peak:.0f} MB")
     print("\nCPU per request (ms): the system's server process + Neo4j (the Cypher systems have no server)")
     print(f"{'query':48} {'c':>3} | " + " | ".join(f"{SHORT[s]:>15}" for s in SYSTEMS))
     for q, i, c in keys:

@@ -58,6 +58,7 @@ def test_results_rows_have_the_documented_shape() -> None:
     assert (gateway["rps"], gateway["p50_ms"], gateway["rounds"], gateway["requests"]) == (101.0, 3.0, 3, 303)
     assert gateway["cpu_ms"] == pytest.approx(200 / 101, rel=1e-2)  # (0.1 + 0.1) s over 101 requests
     cypher = next(r for r in rows if r["system"] == "cypher")
+    assert gateway["server_rss_mb"] is None and cypher["server_rss_mb"] is None  # not measured here
     assert cypher["server_cpu_ms"] is None and cypher["cpu_ms"] == 2.0 and cypher["p99_ms"] == 3.0
 
 
