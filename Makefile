@@ -35,8 +35,14 @@ PROOF_CASES ?= 20000
 proof: setup
 	PROOF_CASES=$(PROOF_CASES) $(BIN)/pytest tests/test_property.py -q
 
-bench: setup
+# The gateway against the peer (@neo4j/graphql on Apollo Server, installed here only),
+# hand-written Cypher, and Cypher plus an access record, interleaved (BENCH_PERSONS, BENCH_ROUNDS).
+PEER := bench/peers/neo4j-graphql
+bench: setup $(PEER)/node_modules/.package-lock.json
 	$(BIN)/python -m bench.run
+
+$(PEER)/node_modules/.package-lock.json: $(PEER)/package.json $(PEER)/package-lock.json
+	npm ci --prefix $(PEER) --no-audit --no-fund --loglevel=error
 
 # Screening recall, precision, hidden-record independence and latency (BENCH_PERSONS=1000000).
 bench-screening: setup
@@ -82,4 +88,4 @@ stop:
 	-$(BIN)/gateway neo4j stop
 
 clean: stop
-	rm -rf $(VENV) .local playground/node_modules explorer/node_modules tests/http-audit/node_modules
+	rm -rf $(VENV) .local playground/node_modules explorer/node_modules tests/http-audit/node_modules $(PEER)/node_modules

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from neo4j import GraphDatabase
 
+from bench.processes import GatewayProcess, free_port
 from gateway.http.auth import mint
 from gateway.neo4j_local import LocalNeo4j
 from gateway.rules import policy
@@ -40,7 +41,6 @@ from gateway.settings import LOCAL_DIR, Settings
 from graph_schema import migrations
 from graph_schema.model import AgencyKind
 from seed.loader import load
-from tests.conftest import GatewayProcess, free_port
 
 PERSONS = int(os.environ.get("BENCH_PERSONS", "100000"))
 TARGETS = int(os.environ.get("BENCH_TARGETS", "60"))  # per caller country, visible and hidden each
