@@ -9,7 +9,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -45,23 +45,25 @@ def test_a_minted_token_verifies_to_its_user_and_agency() -> None:
     assert (verified.user, verified.agency) == ("alice", "ncb-fr")
 
 
+# Built when the test runs: claims made at collection time would all have expired by then, and
+# be refused for that instead of the reason each case is about.
 @pytest.mark.parametrize(
     "bad",
     [
-        claims(exp=int(time.time()) - 30),
-        claims(nbf=int(time.time()) + 300),
-        claims(iss="someone-else"),
-        claims(aud="another-api"),
-        claims(agency=None),
-        claims(sub=None),
-        claims(agency=""),
-        claims(agency=["ncb-fr"]),
+        lambda: claims(exp=int(time.time()) - 30),
+        lambda: claims(nbf=int(time.time()) + 300, exp=int(time.time()) + 600),
+        lambda: claims(iss="someone-else"),
+        lambda: claims(aud="another-api"),
+        lambda: claims(agency=None),
+        lambda: claims(sub=None),
+        lambda: claims(agency=""),
+        lambda: claims(agency=["ncb-fr"]),
     ],
     ids=["expired", "not-yet-valid", "issuer", "audience", "no-agency", "no-sub", "empty-agency", "agency-list"],
 )
-def test_tokens_with_bad_claims_are_refused(bad: dict[str, object]) -> None:
+def test_tokens_with_bad_claims_are_refused(bad: Callable[[], dict[str, object]]) -> None:
     with pytest.raises(InvalidToken):
-        verify(TokenVerifier(settings()), jwt.encode(bad, SECRET, algorithm="HS256"))
+        verify(TokenVerifier(settings()), jwt.encode(bad(), SECRET, algorithm="HS256"))
 
 
 def test_a_wrong_signature_is_refused() -> None:
@@ -126,18 +128,22 @@ def test_an_es256_token_naming_an_rsa_keys_kid_is_refused(tmp_path: Path) -> Non
         verify(TokenVerifier(settings(GATEWAY_JWKS_URL=str(path))), mismatched)
 
 
+# Offsets from the moment the test runs (iat, exp in seconds; None leaves iat out): claims built
+# at collection time would have expired by the time a long suite reaches them.
 @pytest.mark.parametrize(
-    ("lifetime", "ok"),
+    ("iat", "exp", "ok"),
     [
-        (claims(iat=int(time.time()), exp=int(time.time()) + 12 * 3600), True),
-        (claims(iat=int(time.time()), exp=int(time.time()) + 12 * 3600 + 60), False),
-        (claims(iat=int(time.time()) - 100 * 3600, exp=int(time.time()) + 60), False),  # long-lived, nearly over
-        (claims(iat=None, exp=int(time.time()) + 11 * 3600), True),
-        (claims(iat=None, exp=int(time.time()) + 100 * 365 * 86400), False),  # valid for 100 years
+        (0, 12 * 3600, True),
+        (0, 12 * 3600 + 60, False),
+        (-100 * 3600, 60, False),  # long-lived, nearly over
+        (None, 11 * 3600, True),
+        (None, 100 * 365 * 86400, False),  # valid for 100 years
     ],
     ids=["12h", "12h+1m", "100h-old", "no-iat-11h", "no-iat-100y"],
 )
-def test_tokens_living_longer_than_the_maximum_are_refused(lifetime: dict[str, object], ok: bool) -> None:
+def test_tokens_living_longer_than_the_maximum_are_refused(iat: int | None, exp: int, ok: bool) -> None:
+    now = int(time.time())
+    lifetime = claims(iat=None if iat is None else now + iat, exp=now + exp)
     token = jwt.encode(lifetime, SECRET, algorithm="HS256")
     if ok:
         assert verify(TokenVerifier(settings()), token).agency == "ncb-fr"
