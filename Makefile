@@ -11,7 +11,7 @@ EXPLORER := explorer/node_modules/.package-lock.json
 AUDIT  := tests/http-audit/node_modules/.package-lock.json
 DEMO_PERSONS ?= 2000
 
-.PHONY: run test proof bench bench-screening lint setup browser stop clean
+.PHONY: run test proof bench bench-screening bench-identity lint setup browser stop clean
 
 # Development mode: an HS256 secret generated into .local/, demo data, demo tokens, the
 # playground and introspection. Production (GATEWAY_ENV's default) needs GATEWAY_JWKS_URL.
@@ -21,6 +21,7 @@ run: setup
 	$(BIN)/gateway neo4j start
 	$(BIN)/gateway migrate
 	$(BIN)/gateway seed --if-empty --persons $(DEMO_PERSONS) --seed 1
+	$(BIN)/gateway identity-scan
 	@echo "Demo tokens (8 h), for the Authorization: Bearer header:"
 	@$(BIN)/gateway demo-tokens
 	@echo "Playground: http://127.0.0.1:8000/playground   Explorer: http://127.0.0.1:8000/explorer   GraphQL: http://127.0.0.1:8000/graphql"
@@ -43,6 +44,10 @@ bench: setup $(PEER)/node_modules/.package-lock.json
 
 $(PEER)/node_modules/.package-lock.json: $(PEER)/package.json $(PEER)/package-lock.json
 	npm ci --prefix $(PEER) --no-audit --no-fund --loglevel=error
+
+# Identity links: precision and recall against the seed's planted duplicates, scan time.
+bench-identity: setup
+	$(BIN)/python -m bench.identity_links
 
 # Screening recall, precision, hidden-record independence and latency (BENCH_PERSONS=1000000).
 bench-screening: setup
