@@ -127,6 +127,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         backfill=_backfill_name_keys,
     ),
+    Migration(
+        7,
+        "one audit chain per writer process (R15): sequence numbers are unique within a chain",
+        (
+            "DROP CONSTRAINT accessevent_seq_unique IF EXISTS",
+            _unique("AccessEvent", "chain", "seq"),
+            _index("AccessEvent", "seq"),  # the walk of the events written before chains had ids
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

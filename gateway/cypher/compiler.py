@@ -483,7 +483,9 @@ def notifications(c: Compiler, flt: Any, pg: Page, selections: Sequence[Selectio
 
 def access_events(c: Compiler, flt: Any, pg: Page, selections: Sequence[Selection]) -> Statement:
     conditions = c.filters("AccessEvent", V, flt)
-    return c.connection("AccessEvent", conditions, (SortKey("seq", True),), pg, selections)
+    # Newest first across every process's chain (sequence numbers count within a chain).
+    newest = (SortKey("at", True), SortKey("seq", True))
+    return c.connection("AccessEvent", conditions, newest, pg, selections)
 
 
 def _edges(rels: str, among: str | None = None) -> str:
