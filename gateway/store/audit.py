@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, unit_of_work
+from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, Query, unit_of_work
 
 from gateway.cypher.compiler import REF
 from gateway.store.db import CLIENT_MARGIN, WRITE_TIMEOUT
@@ -247,6 +247,19 @@ class AuditLog:
             asyncio.timeout(self._timeout + CLIENT_MARGIN),
             self._driver.session(database=self._database) as session,
         ):
+            if self._head is not None:
+                # Where the head is known, the batch is one auto-commit statement: one round
+                # trip where a managed transaction takes two (BEGIN+RUN+PULL, then COMMIT). It
+                # is durable when its answer arrives; if the head moved, nothing was written.
+                chained, head = _chain(events, self._head, self.key, self.chain)
+                result = await session.run(
+                    Query(_APPEND_AFTER, timeout=self._timeout),  # type: ignore[arg-type]
+                    {"from": self._head[0], "previous": self._head[1], "events": chained,
+                     "seq": head[0], "hash": head[1], "chain": self.chain},
+                )  # fmt: skip
+                record = await result.single()
+                if record is not None and record["written"] == len(events):
+                    return head
             return await session.execute_write(transaction)
 
 
