@@ -184,12 +184,12 @@ def test_audit_chain_detects_edits_re_chaining_without_the_key_and_edits_outside
         ("SET a.note = 'added'", {}),  # a property the HMAC does not cover
     ]
     for edit, params in edits:
-        seeded.execute_query(f"MATCH (a:AccessEvent {{seq: $s}}) {edit}", s=s, **params)
+        seeded.execute_query(f"MATCH (a:AccessEvent {{id: $id}}) {edit}", id=original["id"], **params)
         try:
             assert verify(seeded, key).broken_at == s, edit
         finally:
             seeded.execute_query(
-                "MATCH (a:AccessEvent {seq: $s}) SET a = $props", s=s, props=original
+                "MATCH (a:AccessEvent {id: $id}) SET a = $props", id=original["id"], props=original
             )
     assert verify(seeded, key).ok
 
