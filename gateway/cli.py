@@ -172,6 +172,8 @@ def identity_scan(
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: GATEWAY_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: GATEWAY_PORT.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes, each with its own "
+                                         "Neo4j connection pool and audit chain.")] = 1,
 ) -> None:
     """Serve the GraphQL endpoint (http://HOST:PORT/graphql)."""
     import uvicorn
@@ -184,7 +186,7 @@ def serve(
     logs.configure()
     logging.getLogger("gateway").info(
         "starting", extra={"fields": {"env": settings.env, "playground": settings.playground,
-                                      "introspection": settings.introspection}},
+                                      "introspection": settings.introspection, "workers": workers}},
     )  # fmt: skip
     uvicorn.run(
         "gateway.http.app:create_app",
@@ -196,6 +198,9 @@ def serve(
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a request body
+        # Processes, not threads: each worker builds its own app (driver pool, audit writer
+        # and chain, caches, rate limits) from the factory; the kernel spreads connections.
+        workers=workers,
     )
 
 
@@ -260,16 +265,17 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit log's hash chain; exit 1 if it is broken."""
+    """Recompute every audit chain (one per writer process); exit 1 if one is broken."""
     from gateway.store.audit import verify
 
     with graph() as driver:
         result = verify(driver, get_settings().audit_hmac_key(), get_settings().neo4j_database)
     if not result.ok:
         raise fail(
-            f"the audit chain is broken at event {result.broken_at} ({result.events} verified before it)"
+            f"the audit chain {result.chain!r} is broken at event {result.broken_at} "
+            f"({result.events} verified before it)"
         )
-    typer.echo(f"audit chain intact: {result.events} events")
+    typer.echo(f"audit chain intact: {result.events} events in {result.chains} chain(s)")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             _index("IdentityLink", "status"),
         ),
     ),
+    Migration(
+        9,
+        "one audit chain per writer process (R15): sequence numbers are unique within a chain",
+        (
+            "DROP CONSTRAINT accessevent_seq_unique IF EXISTS",
+            _unique("AccessEvent", "chain", "seq"),
+            _index("AccessEvent", "seq"),  # the walk of the events written before chains had ids
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -81,11 +81,19 @@ def test_a_filter_on_related_notices_only_counts_visible_ones() -> None:
     assert ".status = 'PUBLISHED'" in where and ".sourceCountry = $country" in where
 
 
-def test_total_count_counts_rather_than_collects() -> None:
+def test_a_count_alone_counts_and_collects_nothing() -> None:
     cypher, _ = compile_query("{ notices { totalCount } }", NCB_FR)[0]
-    assert "count(v) AS total" in cypher
+    assert "count(v) AS total" in cypher and "collect" not in cypher
     no_total, _ = compile_query("{ notices { edges { node { id } } } }", NCB_FR)[0]
-    assert "count(v)" not in no_total
+    assert "count(v)" not in no_total and "size(matched)" not in no_total
+
+
+def test_a_count_with_a_page_finds_the_matches_once() -> None:
+    cypher, _ = compile_query("{ notices { totalCount edges { node { id } } } }", NCB_FR)[0]
+    assert cypher.count("MATCH (v:Notice)") == 1
+    assert "collect(v) AS matched" in cypher and "size(matched) AS total" in cypher
+    searched, _ = compile_query('{ persons(filter: {name: "Ivanov"}) { totalCount edges { node { id } } } }', NCB_FR)[0]
+    assert searched.count("db.index.fulltext.queryNodes") == 1
 
 
 def test_user_values_are_parameters_never_cypher_text() -> None:
@@ -370,9 +378,9 @@ def test_the_public_may_not_sort_notices_by_when_they_were_requested() -> None:
 
 
 def test_default_and_nested_notice_orders_use_only_readable_fields() -> None:
-    public, _ = compile_query('{ notices { totalCount } person(id: "P-1") { notices { id } } }', PUBLIC)[0]
+    public, _ = compile_query('{ notices { edges { node { id } } } person(id: "P-1") { notices { id } } }', PUBLIC)[0]
     assert "requestedAt" not in public
-    statements = compile_query("{ notices { totalCount } }", PUBLIC) + compile_query(
+    statements = compile_query("{ notices { totalCount edges { node { id } } } }", PUBLIC) + compile_query(
         '{ person(id: "P-1") { notices { id } } }', PUBLIC
     )
     for cypher, _ in statements:

@@ -149,7 +149,8 @@ def test_every_personal_read_is_audited_with_ids_and_purpose(client: Client) -> 
 def test_when_the_audit_cannot_be_written_no_data_leaves(client: Client, seeded: Driver) -> None:
     # Rewinding the chain's head makes the next event collide with an existing sequence number.
     client.data(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
-    head = seeded.execute_query("MATCH (h:AuditHead) RETURN h.seq AS seq").records[0]["seq"]
+    # Every chain's head (one per gateway process), each restored to its own place afterwards.
+    heads = [dict(r) for r in seeded.execute_query("MATCH (h:AuditHead) RETURN h.id AS id, h.seq AS seq").records]
     seeded.execute_query("MATCH (h:AuditHead) SET h.seq = 0")
     try:
         response = client.post(PERSON, {"id": "P-DEMO-003"}, agency="ncb-fr")
@@ -160,7 +161,7 @@ def test_when_the_audit_cannot_be_written_no_data_leaves(client: Client, seeded:
                         "extensions": {"code": "SERVICE_UNAVAILABLE"}}],
         }  # fmt: skip
     finally:
-        seeded.execute_query("MATCH (h:AuditHead) SET h.seq = $seq", seq=head)
+        seeded.execute_query("UNWIND $heads AS head MATCH (h:AuditHead {id: head.id}) SET h.seq = head.seq", heads=heads)
 
 
 def test_audit_chain_detects_edits_re_chaining_without_the_key_and_edits_outside_the_hmac(
@@ -183,12 +184,12 @@ def test_audit_chain_detects_edits_re_chaining_without_the_key_and_edits_outside
         ("SET a.note = 'added'", {}),  # a property the HMAC does not cover
     ]
     for edit, params in edits:
-        seeded.execute_query(f"MATCH (a:AccessEvent {{seq: $s}}) {edit}", s=s, **params)
+        seeded.execute_query(f"MATCH (a:AccessEvent {{id: $id}}) {edit}", id=original["id"], **params)
         try:
             assert verify(seeded, key).broken_at == s, edit
         finally:
             seeded.execute_query(
-                "MATCH (a:AccessEvent {seq: $s}) SET a = $props", s=s, props=original
+                "MATCH (a:AccessEvent {id: $id}) SET a = $props", id=original["id"], props=original
             )
     assert verify(seeded, key).ok
 

@@ -75,7 +75,8 @@ def purpose_required(c: Caller) -> bool:
 
 
 def parameters(c: Caller) -> dict[str, Any]:
-    return {"country": c.country, "agency": c.agency_id}
+    # ``$now``: the time of reading, one value per statement, sent instead of ``datetime()``.
+    return {"country": c.country, "agency": c.agency_id, "now": datetime.now(UTC)}
 
 
 # --- Visibility of each kind of node, as a Cypher predicate over the variable v ---------
@@ -93,7 +94,7 @@ def _live_notice(v: V) -> Pred:
     """R5/R8/R14: published, not blocked, not past its expiry at the time of reading."""
     return Pred(
         f"{v}.status = 'PUBLISHED' AND NOT coalesce({v}.blocked, false) "
-        f"AND ({v}.expiresAt IS NULL OR {v}.expiresAt > datetime())"
+        f"AND ({v}.expiresAt IS NULL OR {v}.expiresAt > $now)"
     )
 
 
@@ -253,7 +254,7 @@ def due_for_review(c: Caller, v: V) -> Pred:
     return all_of(
         _own(v),
         Pred(f"{v}.status = 'PUBLISHED' AND NOT coalesce({v}.blocked, false)"),
-        Pred(f"{v}.reviewDueAt <= datetime() < {v}.expiresAt"),
+        Pred(f"{v}.reviewDueAt <= $now < {v}.expiresAt"),
     )
 
 

@@ -94,7 +94,7 @@ def _notice_status(c: Caller, v: Var, value: Expr) -> Expr:
     blocked = _blocked_for_source(c, v)
     cancelled = "" if blocked.is_false else f"WHEN {blocked} THEN 'CANCELLED' "
     return Expr(
-        f"CASE {cancelled}WHEN {v}.status = 'PUBLISHED' AND {v}.expiresAt <= datetime() THEN 'EXPIRED' "
+        f"CASE {cancelled}WHEN {v}.status = 'PUBLISHED' AND {v}.expiresAt <= $now THEN 'EXPIRED' "
         f"ELSE {v}.status END"
     )
 

@@ -7,6 +7,14 @@ chain that ``gateway audit verify`` recomputes, even for someone who can write t
 but lacks the key. (Cutting off the newest events and winding the head back stays possible
 for such a person: detecting that needs the head anchored outside the graph.)
 
+Each writer process appends to a chain of its own (``AuditHead.id`` = ``chain_id()``, every
+event carrying its chain's id), so that replicas of the gateway never queue on one head node:
+a chain's head lock orders only the events of the process that owns it. Any number of
+writers may still share a chain safely (every append locks the head and checks it), so a
+restarted process that takes up its old id simply continues that chain. ``verify`` checks
+every chain. Events written before chains were per process have no ``chain`` property and
+form the chain ``main``, signed as they always were.
+
 Reads are recorded through a small group-commit writer (concurrent requests share one
 transaction) and each request waits for its commit before its response leaves; if the
 commit fails, the request fails. Writes append their events inside their own transaction
@@ -20,19 +28,22 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
+import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, unit_of_work
+from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, Query, unit_of_work
 
 from gateway.cypher.compiler import REF
 from gateway.observability import hooks
 from gateway.store.db import CLIENT_MARGIN, WRITE_TIMEOUT
 
 GENESIS = ""
+LEGACY_CHAIN = "main"  # the one chain of the events written before chains were per process
 _FIELDS = ("seq", "id", "atMs", "userId", "agencyId", "operation", "purpose", "ids", "hit", "outcome")
 
 
@@ -84,25 +95,46 @@ def event(
     }
 
 
+_CHAIN_ID: tuple[int, str] | None = None
+
+
+def chain_id() -> str:
+    """This process's chain: GATEWAY_AUDIT_CHAIN when set, else host name and process id, so
+    that every worker and replica writes its own chain, and a restarted container (same host
+    name, same pid) continues the chain it wrote before. Recomputed after a fork."""
+    global _CHAIN_ID
+    if _CHAIN_ID is None or _CHAIN_ID[0] != os.getpid():
+        configured = os.environ.get("GATEWAY_AUDIT_CHAIN", "").strip()
+        if configured == LEGACY_CHAIN:
+            raise ValueError(f"GATEWAY_AUDIT_CHAIN may not be {LEGACY_CHAIN!r}: that chain is closed")
+        _CHAIN_ID = (os.getpid(), configured[:100] or f"{socket.gethostname()[:80]}:{os.getpid()}")
+    return _CHAIN_ID[1]
+
+
 def chain_hash(event: dict[str, Any], previous: str, key: bytes) -> str:
     """An HMAC, not a bare hash: with the key kept outside the graph, someone who can write to
-    the graph cannot rewrite an event and chain the rest anew."""
-    body = json.dumps([event.get(k) for k in _FIELDS], separators=(",", ":"), ensure_ascii=False)
+    the graph cannot rewrite an event and chain the rest anew. The chain's id is signed too
+    (legacy events have none and are signed as they were), so an event cannot be moved to
+    another chain."""
+    signed = [event.get(k) for k in _FIELDS]
+    if event.get("chain") is not None:
+        signed.append(event["chain"])
+    body = json.dumps(signed, separators=(",", ":"), ensure_ascii=False)
     return hmac.new(key, (previous + "\n" + body).encode(), hashlib.sha256).hexdigest()
 
 
 _HEAD = (
-    "MERGE (h:AuditHead {id: 'main'}) ON CREATE SET h.seq = 0, h.hash = $genesis "
+    "MERGE (h:AuditHead {id: $chain}) ON CREATE SET h.seq = 0, h.hash = $genesis "
     "SET h.touchedAt = datetime() RETURN h.seq AS seq, h.hash AS hash"
 )
 _APPEND = (
     "UNWIND $events AS e CREATE (a:AccessEvent) SET a = e, a.at = datetime({epochMillis: e.atMs}) "
-    "WITH count(a) AS n MATCH (h:AuditHead {id: 'main'}) SET h.seq = $seq, h.hash = $hash"
+    "WITH count(a) AS n MATCH (h:AuditHead {id: $chain}) SET h.seq = $seq, h.hash = $hash"
 )
 # One round trip when the writer knows the head: lock it (the SET), check it is still where
 # the writer left it, then chain on. Writing first makes the check read the latest commit.
 _APPEND_AFTER = (
-    "MATCH (h:AuditHead {id: 'main'}) SET h.touchedAt = datetime() "
+    "MATCH (h:AuditHead {id: $chain}) SET h.touchedAt = datetime() "
     "WITH h WHERE h.seq = $from AND h.hash = $previous SET h.seq = $seq, h.hash = $hash "
     "WITH h UNWIND $events AS e CREATE (a:AccessEvent) SET a = e, a.at = datetime({epochMillis: e.atMs}) "
     "RETURN count(a) AS written"
@@ -111,33 +143,38 @@ _APPEND_AFTER = (
 Head = tuple[int, str]
 
 
-def _chain(events: list[dict[str, Any]], head: Head, key: bytes) -> tuple[list[dict[str, Any]], Head]:
+def _chain(
+    events: list[dict[str, Any]], head: Head, key: bytes, chain: str
+) -> tuple[list[dict[str, Any]], Head]:
     seq, previous = head
     chained = []
     for e in events:
         seq += 1
-        link = {**e, "seq": seq, "prevHash": previous}
+        link = {**e, "seq": seq, "prevHash": previous, "chain": chain}
         link["hash"] = previous = chain_hash(link, previous, key)
         chained.append(link)
     return chained, (seq, previous)
 
 
 async def append(
-    tx: AsyncManagedTransaction, events: list[dict[str, Any]], key: bytes, known: Head | None = None
-) -> Head:
+    tx: AsyncManagedTransaction, events: list[dict[str, Any]], key: bytes, known: Head | None = None,
+    chain: str | None = None,
+) -> Head:  # fmt: skip
     """Chain and write events inside the caller's transaction (the head's lock orders them);
-    return the new head. ``known`` is where the caller last saw the head."""
+    return the new head. ``known`` is where the caller last saw the head; ``chain`` is this
+    process's chain unless given."""
+    chain = chain or chain_id()
     if known is not None:
-        chained, head = _chain(events, known, key)
+        chained, head = _chain(events, known, key, chain)
         result = await tx.run(_APPEND_AFTER, {"from": known[0], "previous": known[1], "events": chained,
-                                              "seq": head[0], "hash": head[1]})  # fmt: skip
+                                              "seq": head[0], "hash": head[1], "chain": chain})  # fmt: skip
         record = await result.single()
         if record is not None and record["written"] == len(events):
             return head
-    result = await tx.run(_HEAD, genesis=GENESIS)
+    result = await tx.run(_HEAD, genesis=GENESIS, chain=chain)
     current = await result.single(strict=True)
-    chained, head = _chain(events, (current["seq"], current["hash"]), key)
-    await tx.run(_APPEND, events=chained, seq=head[0], hash=head[1])
+    chained, head = _chain(events, (current["seq"], current["hash"]), key, chain)
+    await tx.run(_APPEND, events=chained, seq=head[0], hash=head[1], chain=chain)
     return head
 
 
@@ -162,6 +199,7 @@ class AuditLog:
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._head: Head | None = None  # where this writer left the chain
+        self.chain = chain_id()
         self._closed = False
 
     @hooks.audit_wait
@@ -206,12 +244,25 @@ class AuditLog:
     async def _append(self, events: list[dict[str, Any]]) -> Head:
         @unit_of_work(timeout=self._timeout)
         async def transaction(tx: AsyncManagedTransaction) -> Head:
-            return await append(tx, events, self.key, self._head)
+            return await append(tx, events, self.key, self._head, self.chain)
 
         async with (
             asyncio.timeout(self._timeout + CLIENT_MARGIN),
             self._driver.session(database=self._database) as session,
         ):
+            if self._head is not None:
+                # Where the head is known, the batch is one auto-commit statement: one round
+                # trip where a managed transaction takes two (BEGIN+RUN+PULL, then COMMIT). It
+                # is durable when its answer arrives; if the head moved, nothing was written.
+                chained, head = _chain(events, self._head, self.key, self.chain)
+                result = await session.run(
+                    Query(_APPEND_AFTER, timeout=self._timeout),  # type: ignore[arg-type]
+                    {"from": self._head[0], "previous": self._head[1], "events": chained,
+                     "seq": head[0], "hash": head[1], "chain": self.chain},
+                )  # fmt: skip
+                record = await result.single()
+                if record is not None and record["written"] == len(events):
+                    return head
             return await session.execute_write(transaction)
 
 
@@ -225,7 +276,7 @@ def _settle(batch: list[tuple[dict[str, Any], asyncio.Future[None]]], failure: B
             done.set_exception(failure)
 
 
-_STORED = {*_FIELDS, "prevHash", "hash", "at"}
+_STORED = {*_FIELDS, "prevHash", "hash", "at", "chain"}
 
 
 def _consistent(a: dict[str, Any]) -> bool:
@@ -239,6 +290,8 @@ def _consistent(a: dict[str, Any]) -> bool:
 class Verification:
     events: int
     broken_at: int | None  # the first sequence number whose hash does not follow
+    chain: str | None = None  # the chain it broke in
+    chains: int = 0
 
     @property
     def ok(self) -> bool:
@@ -246,12 +299,43 @@ class Verification:
 
 
 def verify(driver: Driver, key: bytes, database: str | None = None, page: int = 10_000) -> Verification:
-    """Recompute the chain from the first event to the head."""
+    """Recompute every chain from its first event to its head, and check that no event lies
+    outside a chain."""
+    heads, _, _ = driver.execute_query(
+        "MATCH (h:AuditHead) RETURN h.id AS chain, h.seq AS seq, h.hash AS hash ORDER BY chain",
+        database_=database,
+    )
+    total = 0
+    for head in heads:
+        chain = head["chain"]
+        count, broken_at = _verify_chain(driver, key, database, page, chain, head["seq"] or 0, head["hash"] or GENESIS)
+        if broken_at is not None:
+            return Verification(total + count, broken_at, chain, len(heads))
+        total += count
+    stored, _, _ = driver.execute_query("MATCH (a:AccessEvent) RETURN count(a) AS n", database_=database)
+    if stored[0]["n"] != total:  # an event of no chain, or beyond its chain's head
+        orphans, _, _ = driver.execute_query(
+            "MATCH (a:AccessEvent) WHERE NOT EXISTS { MATCH (h:AuditHead) "
+            "WHERE h.id = coalesce(a.chain, $legacy) AND a.seq <= h.seq } "
+            "RETURN coalesce(a.chain, $legacy) AS chain, min(a.seq) AS seq ORDER BY seq LIMIT 1",
+            legacy=LEGACY_CHAIN, database_=database,
+        )  # fmt: skip
+        where = (orphans[0]["chain"], orphans[0]["seq"]) if orphans else (None, total + 1)
+        return Verification(total, where[1], where[0], len(heads))
+    return Verification(total, None, None, len(heads))
+
+
+def _verify_chain(
+    driver: Driver, key: bytes, database: str | None, page: int, chain: str, head_seq: int, head_hash: str
+) -> tuple[int, int | None]:
+    """(events verified, the first sequence number that does not follow, or None)."""
+    # The legacy chain's events carry no chain id (the seq index finds them).
+    events_of = "a.chain IS NULL" if chain == LEGACY_CHAIN else "a.chain = $chain"
     previous, expected_seq, count = GENESIS, 1, 0
     while True:
         records, _, _ = driver.execute_query(
-            "MATCH (a:AccessEvent) WHERE a.seq >= $from RETURN a ORDER BY a.seq LIMIT $page",
-            {"from": expected_seq, "page": page},
+            f"MATCH (a:AccessEvent) WHERE {events_of} AND a.seq >= $from RETURN a ORDER BY a.seq LIMIT $page",
+            {"from": expected_seq, "page": page, "chain": chain},
             database_=database,
         )
         if not records:
@@ -259,15 +343,10 @@ def verify(driver: Driver, key: bytes, database: str | None = None, page: int = 
         for record in records:
             a = dict(record["a"])
             if a["seq"] != expected_seq or a.get("prevHash") != previous:
-                return Verification(count, expected_seq)
+                return count, expected_seq
             if chain_hash(a, previous, key) != a.get("hash") or not _consistent(a):
-                return Verification(count, a["seq"])
+                return count, a["seq"]
             previous, expected_seq, count = a["hash"], expected_seq + 1, count + 1
-    head, _, _ = driver.execute_query(
-        "OPTIONAL MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq, h.hash AS hash",
-        database_=database,
-    )
-    seq, hash_ = head[0]["seq"] or 0, head[0]["hash"] or GENESIS
-    if seq != count or hash_ != previous:
-        return Verification(count, count + 1)
-    return Verification(count, None)
+    if head_seq != count or head_hash != previous:
+        return count, count + 1
+    return count, None

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from neo4j import (
+    READ_ACCESS,
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
@@ -16,7 +17,6 @@ from neo4j import (
     GraphDatabase,
     NotificationMinimumSeverity,
     Query,
-    RoutingControl,
     unit_of_work,
 )
 from neo4j.exceptions import (
@@ -146,13 +146,18 @@ class Graph:
         try:
             # A server-side timeout: no single read may hold the graph for long; the client's
             # own bound covers a server that stopped answering.
-            async with asyncio.timeout(limit + CLIENT_MARGIN):
-                records, _, _ = await self.driver.execute_query(
-                    Query(cypher, timeout=limit),  # type: ignore[arg-type]
-                    params,
-                    database_=self.database,
-                    routing_=RoutingControl.READ,
-                )
+            # An auto-commit read: RUN and PULL in one round trip, where a managed transaction
+            # adds BEGIN and COMMIT. The driver's query bookmarks keep it causally after the
+            # service's earlier statements, as execute_query would.
+            async with (
+                asyncio.timeout(limit + CLIENT_MARGIN),
+                self.driver.session(
+                    database=self.database, default_access_mode=READ_ACCESS,
+                    bookmark_manager=self.driver.execute_query_bookmark_manager,
+                ) as session,
+            ):  # fmt: skip
+                result = await session.run(Query(cypher, timeout=limit), params)  # type: ignore[arg-type]
+                return await result.data()
         except (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError) as error:
             if isinstance(error, TimeoutError):  # the server did not stop it: planning, likely
                 self.planner.plan_later(cypher, params)
@@ -166,7 +171,6 @@ class Graph:
                     Code.QUERY_TOO_COMPLEX, f"the query ran longer than {limit:g} s; narrow it"
                 ) from error
             raise
-        return [r.data() for r in records]
 
     @hooks.statement("write")
     async def write(
