@@ -27,6 +27,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def _no_websocket_handshakes(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith('%s - "WebSocket')
+
+
 def configure(level: str = "INFO") -> None:
     """JSON lines for every logger, uvicorn's included (run it with ``log_config=None``)."""
     handler = logging.StreamHandler(sys.stderr)
@@ -39,6 +43,9 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # The access log would print each URL with its query string; the request line replaces it.
     logging.getLogger("uvicorn.access").disabled = True
+    # uvicorn logs each WebSocket handshake with the client's address and the URL's query
+    # string (which could hold a token); the socket's own log line replaces it.
+    logging.getLogger("uvicorn.error").addFilter(_no_websocket_handshakes)
     # Strawberry logs every GraphQL error with its message, and coercion messages quote the
     # variables' values; the endpoint logs what is needed (unexpected errors, with traceback).
     logging.getLogger("strawberry.execution").disabled = True

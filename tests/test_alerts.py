@@ -223,6 +223,42 @@ def test_subscriptions_per_connection_are_bounded_and_ids_unique(
     assert s.close_code() == 4409
 
 
+def test_a_subscription_costing_more_than_a_request_may_is_refused(
+    gateway: GatewayProcess, sockets: list[Socket]
+) -> None:
+    # Found by the outside test: the cost limit was applied over HTTP only, and every alert
+    # re-runs the selection.
+    deep = "subject { notices { subject { notices { subject { notices { id offenceSummary } } } } } }"
+    query = "subscription Alerts { noticeAlerts { " + " ".join(f"a{i}: notice {{ {deep} }}" for i in range(25)) + " } }"
+    s = open_socket(sockets, gateway.url, "ncb-fr").acknowledged()
+    s.subscribe("costly", query, settle=False)
+    refused = s.receive()
+    assert refused["type"] == "error" and refused["id"] == "costly", refused
+    assert refused["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "the limit is 5,000" in refused["payload"][0]["message"]
+
+
+def test_one_agency_may_not_take_every_subscription_of_a_gateway(
+    gateway: GatewayProcess, sockets: list[Socket]
+) -> None:
+    # Found by the outside test: 205 connections of one agency took all 1,000 slots.
+    opened = [open_socket(sockets, gateway.url, "ncb-ca").acknowledged() for _ in range(10)]
+    for n, s in enumerate(opened):
+        for i in range(5):
+            s.subscribe(f"{n}-{i}", settle=False)
+    extra = open_socket(sockets, gateway.url, "ncb-ca").acknowledged()
+    extra.subscribe("51", settle=False)
+    refused = extra.receive()
+    assert refused["type"] == "error" and "per agency" in refused["payload"][0]["message"], refused
+    other = open_socket(sockets, gateway.url, "ncb-de").acknowledged()
+    other.subscribe("1", settle=False)
+    other.quiet(2)  # accepted: nothing comes back until there is something to push
+    opened[0].close()  # its five subscriptions end and free their slots
+    time.sleep(1)
+    extra.subscribe("52", settle=False)
+    extra.quiet(2)
+
+
 def test_a_message_larger_than_a_request_body_closes_the_connection(
     gateway: GatewayProcess, sockets: list[Socket]
 ) -> None:

@@ -143,6 +143,20 @@ def test_a_caller_who_sees_one_person_gets_exactly_the_answer_it_would_without_t
     assert [{p["id"] for p in x["persons"]} for x in person["identityLinks"]] == [{a, b}]
 
 
+def test_records_a_caller_cannot_see_never_push_a_visible_pair_out_of_its_links(client: Client) -> None:
+    # The outside test's probe: with a cut to the best N candidates, a hidden namesake took a
+    # slot, and the missing visible link told France that Germany held a record.
+    name = family()
+    hidden = create(client, "ncb-de", familyName=name, givenNames="Anna", dateOfBirth=BORN, sex="FEMALE")
+    assert client.data(PERSON, {"id": hidden}, agency="ncb-fr")["person"] is None
+    mine = [create(client, "ncb-fr", familyName=name, givenNames="Anna", dateOfBirth=BORN, sex="FEMALE")
+            for _ in range(22)]  # fmt: skip
+    probe = mine[-1]
+    seen = {p["id"] for e in links(client, "ncb-fr", personId=probe)["edges"] for p in e["node"]["persons"]}
+    assert seen - {probe} == set(mine[:-1])
+    assert links(client, "gs", personId=probe)["totalCount"] == len(mine)  # the 21 and the hidden one
+
+
 def test_the_public_reads_no_identity_links(client: Client, pair: tuple[str, str, str]) -> None:
     assert links(client, None, personId=pair[0])["totalCount"] == 0  # type: ignore[arg-type]
 

@@ -151,6 +151,7 @@ def test_operation_labels_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert metrics.operation_label("Third", validated=True) == "Third"
     assert metrics.operation_label("Fourth", validated=True) == "(other)"  # beyond the cap
     assert metrics.operation_label("Card", validated=True) == "Card"  # known names keep theirs
+    assert metrics.operation_label("Card", validated=True, authenticated=False) == "(public)"
 
 
 def test_outcome_labels_come_from_the_closed_set_of_codes() -> None:

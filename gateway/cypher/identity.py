@@ -2,7 +2,7 @@
 with, and the write of candidate links. Shared by the person write hook (one person, in the
 mutation's transaction) and ``gateway identity-scan`` (a batch of persons per transaction).
 
-The look-up is bounded and exhaustive where it matters: persons sharing a family-name key
+The look-up is exhaustive: persons sharing a family-name key
 and the date of birth (the ``person_name_keys`` index of screening, migration 6), persons
 holding a travel document with the same number, and persons already linked (so that a
 change can retire a candidate that no longer matches). It runs over every record, whoever
@@ -17,9 +17,10 @@ from typing import Any
 from gateway.cypher.names import keys_query, tokens
 from gateway.errors import GatewayError
 
-# Persons one name look-up may return: a family name and a date of birth are shared by a
-# handful of records, never by hundreds; the cap bounds a pathological graph.
-MAX_BLOCK = 200
+# No LIMIT on the look-ups, on purpose: a cut would let records a caller cannot see push
+# records it can see out of the block, so whether a visible pair is linked would tell it that
+# hidden records exist (R17). A family name with a date of birth, or a document number, is
+# shared by a handful of records; the write's time limit bounds a pathological graph.
 
 PERSON_DATA = (
     "p{.id, .familyName, .givenNames, .aliases, .nameVariants, .nameOriginalScript, .dateOfBirth, .sex, "
@@ -34,10 +35,10 @@ CANDIDATES = (
     "CALL (row) { "
     "WITH row WHERE row.q IS NOT NULL "
     "CALL db.index.fulltext.queryNodes('person_name_keys', row.q) YIELD node "
-    f"RETURN node AS p LIMIT {MAX_BLOCK} "
+    "RETURN node AS p "
     "UNION "
     "MATCH (:Person {id: row.id})-[:HOLDS]->(d:TravelDocument) "
-    f"MATCH (p:Person)-[:HOLDS]->(:TravelDocument {{number: d.number}}) RETURN p LIMIT {MAX_BLOCK} "
+    "MATCH (p:Person)-[:HOLDS]->(:TravelDocument {number: d.number}) RETURN p "
     "UNION "
     "MATCH (:Person {id: row.id})<-[:LINKS]-(:IdentityLink)-[:LINKS]->(p:Person) RETURN p "
     "} "

@@ -317,6 +317,21 @@ def _variables_hold_long_ids(
     return False
 
 
+def refusal(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any],
+    max_cost: int,
+) -> GraphQLError | None:
+    """Why an operation may not run with these variables (an over-long id, or a cost beyond
+    ``max_cost``), or None. Shared by HTTP (``CostLimit``) and the WebSocket subscriptions."""
+    if _variables_hold_long_ids(schema, document, operation_name, variables):
+        return _long_id_error()
+    total = cost(schema, document, operation_name, variables)
+    if total > max_cost:
+        shown = f"more than {_CAP:,}" if total >= _CAP else f"{total:,}"
+        return _too_complex(f"the query costs {shown}; the limit is {max_cost:,}")
+    return None
+
+
 class CostLimit(SchemaExtension):
     """Refuses an operation whose cost, with its variables, exceeds the limit; nothing runs."""
 
@@ -326,19 +341,11 @@ class CostLimit(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if (
-            document is not None
-            and context.result is None
-            and _variables_hold_long_ids(
-                context.schema._schema, document, context.operation_name, context.variables or {}
-            )
-        ):
-            context.result = ExecutionResult(None, [_long_id_error()])
         if document is not None and context.result is None:
-            total = cost(context.schema._schema, document, context.operation_name, context.variables or {})
-            if total > self.limits.max_cost:
-                shown = f"more than {_CAP:,}" if total >= _CAP else f"{total:,}"
-                context.result = ExecutionResult(
-                    None, [_too_complex(f"the query costs {shown}; the limit is {self.limits.max_cost:,}")]
-                )
+            error = refusal(
+                context.schema._schema, document, context.operation_name, context.variables or {},
+                self.limits.max_cost,
+            )
+            if error is not None:
+                context.result = ExecutionResult(None, [error])
         yield

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             playground=settings.playground,
             absent_floor=settings.absent_floor_ms / 1000,
             max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
             suggestions=settings.suggestions,
             per_address=RateLimiter(
                 settings.rate_per_address, settings.burst_per_address, settings.rate_buckets

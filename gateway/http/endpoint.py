@@ -55,6 +55,7 @@ class Services:
     playground: bool
     absent_floor: float = 0.0
     max_tokens: int = 2_000
+    max_cost: int = 5_000
     suggestions: bool = True
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
     per_agency: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))

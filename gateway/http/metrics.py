@@ -127,7 +127,9 @@ class Observe:
                     fields = {**fields, "outcome": "INTERNAL_SERVER_ERROR"}
                 operation = None
                 if "outcome" in fields and template == "/graphql":
-                    operation = metrics.operation_label(fields.get("operation"), bool(state.get("validated")))
+                    operation = metrics.operation_label(
+                        fields.get("operation"), bool(state.get("validated")), "agency" in fields
+                    )
                     metrics.observe_graphql(operation, fields["outcome"], seconds)
                 if span is not None:
                     span.set_attribute("http.response.status_code", status)

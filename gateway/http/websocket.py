@@ -26,11 +26,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
+from graphql import GraphQLError, parse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from gateway.errors import Code, GatewayError, client_error
 from gateway.graphql.alerts import AlertContext
+from gateway.graphql.limits import refusal
 from gateway.http.auth import InvalidToken, KeysUnavailable
 from gateway.http.endpoint import RequestRefused, Services, _check_json
 from gateway.store.callers import CallerUnknown
@@ -43,6 +45,7 @@ PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT = 3.0  # seconds for connection_init after the upgrade
 MAX_SUBSCRIPTIONS = 5  # open at once per connection
 MAX_PROCESS_SUBSCRIPTIONS = 1_000  # open at once in this process (each costs queries per change batch)
+MAX_AGENCY_SUBSCRIPTIONS = 50  # open at once per agency in this process: no agency takes every slot
 MAX_ID = 64  # characters of a subscription id
 
 
@@ -209,8 +212,13 @@ class Connection:
         problem = _invalid(payload)
         if problem is None and len(self.tasks) >= MAX_SUBSCRIPTIONS:
             problem = (Code.RATE_LIMITED, f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection")
-        if problem is None and self.feed.subscribers >= MAX_PROCESS_SUBSCRIPTIONS:
+        agency = self.fields["agency"]
+        if problem is None and self.feed.by_agency[agency] >= MAX_AGENCY_SUBSCRIPTIONS:
+            problem = (Code.RATE_LIMITED, f"at most {MAX_AGENCY_SUBSCRIPTIONS} subscriptions per agency on this gateway")
+        if problem is None and max(self.feed.subscribers, self.feed.by_agency.total()) >= MAX_PROCESS_SUBSCRIPTIONS:
             problem = (Code.RATE_LIMITED, "this gateway serves as many subscriptions as it may; retry later")
+        if problem is None:
+            problem = self.too_costly(payload)
         if problem is None and self.services.per_agency.take(self.fields["agency"]) > 0:
             problem = (Code.RATE_LIMITED, "too many requests from this agency; retry later")
         if problem is not None:
@@ -219,9 +227,24 @@ class Connection:
                              "payload": [{"message": text, "extensions": {"code": code.value}}]})  # fmt: skip
             return
         assert isinstance(payload, dict)
+        self.feed.by_agency[agency] += 1
         self.subscriptions += 1
         self.fields["subscriptions"] = self.subscriptions
-        self.tasks[op_id] = asyncio.create_task(self.run(op_id, payload))
+        task = self.tasks[op_id] = asyncio.create_task(self.run(op_id, payload))
+        # Released when the task ends, even when it is cancelled before it ever ran.
+        task.add_done_callback(lambda _: self.feed.by_agency.subtract((agency,)))
+
+    def too_costly(self, payload: Any) -> tuple[Code, str] | None:
+        """The HTTP endpoint's cost limit, with the variables: every alert re-runs the selection."""
+        try:
+            document = parse(payload["query"], max_tokens=self.services.max_tokens)
+        except GraphQLError:
+            return None  # subscribe reports the syntax error as usual
+        error = refusal(
+            self.services.schema._schema, document, payload.get("operationName"), payload.get("variables") or {},
+            self.services.max_cost,
+        )
+        return None if error is None else (Code((error.extensions or {})["code"]), error.message)
 
     async def run(self, op_id: str, payload: dict[str, Any]) -> None:
         services = self.services

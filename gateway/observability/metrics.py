@@ -3,7 +3,8 @@
 Label values come from closed sets: the app's route templates, HTTP status codes, the error
 codes of ``gateway.errors.Code``, statement kinds, and GraphQL operation names. Operation names
 are chosen by clients, so a name becomes a label only when its document passed validation
-(a string that merely parsed, or failed, is ``(none)``), cut to 64 characters, and only the
+(a string that merely parsed, or failed, is ``(none)``) and its caller had a token (else
+``(public)``: anyone could fill the slots), cut to 64 characters, and only the
 first ``MAX_OPERATIONS`` distinct names of a process get their own series; later ones count
 as ``(other)``. The parenthesised values cannot clash with a GraphQL name. Never a label:
 ids, variables, query text, agencies, users, client addresses.
@@ -27,7 +28,7 @@ from gateway.errors import Code
 
 MAX_OPERATIONS = 100
 NAME_LENGTH = 64
-OTHER, NONE, ANONYMOUS, MULTIPLE = "(other)", "(none)", "(anonymous)", "MULTIPLE"
+OTHER, NONE, ANONYMOUS, PUBLIC, MULTIPLE = "(other)", "(none)", "(anonymous)", "(public)", "MULTIPLE"
 OUTCOMES = frozenset({"OK", "AUDIT_UNAVAILABLE", *Code.__members__})
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -87,10 +88,13 @@ AUDIT_BATCH_EVENTS = Histogram(
 _operations: set[str] = set()
 
 
-def operation_label(name: str | None, validated: bool) -> str:
-    """The label of a GraphQL operation name; see the module's docstring."""
+def operation_label(name: str | None, validated: bool, authenticated: bool = True) -> str:
+    """The label of a GraphQL operation name; see the module's docstring. Only callers with a
+    token name labels: otherwise anyone could fill the slots and blind the operators."""
     if not validated:
         return NONE
+    if not authenticated:
+        return PUBLIC
     if not name:
         return ANONYMOUS
     name = name[:NAME_LENGTH]

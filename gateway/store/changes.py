@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -70,6 +71,9 @@ class ChangeFeed:
         self.interval = interval
         self.overlap = overlap if overlap is not None else graph.write_timeout + CLIENT_MARGIN + 2
         self._subscribers: set[Subscriber] = set()
+        # Open subscriptions per agency, counted by the WebSocket endpoint from the moment it
+        # accepts one, so that no agency takes every slot of the process.
+        self.by_agency: Counter[str] = Counter()
         self._seen: dict[tuple[str, Any], Any] = {}  # (id, changedAt) -> changedAt
         self._now: Any = None  # the graph's clock at the last look
         self._task: asyncio.Task[None] | None = None

@@ -23,7 +23,6 @@ from gateway.cypher.names import deletions, skeleton, tokens
 from graph_schema.model import IdentityCriterion as C
 
 THRESHOLD = 0.70
-MAX_LINKS_PER_PERSON = 20  # the best candidates of one person; bounds every write
 MAX_NAME_FORMS = 12  # primary name, variants, aliases: a bounded comparison
 
 W_FAMILY = 0.30
@@ -201,8 +200,10 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> Match:
 
 
 def best(person: Mapping[str, Any], others: Iterable[Mapping[str, Any]]) -> list[tuple[str, Match]]:
-    """The candidates among ``others`` (each with its ``id``), best first, at most
-    ``MAX_LINKS_PER_PERSON``; ties by id so that the cut is deterministic."""
+    """Every candidate among ``others`` (each with its ``id``), best first, ties by id. Never
+    cut to the best N: hidden records would then push visible ones out, and whether a
+    visible pair is linked would reveal that hidden records exist (R17). Each pair is
+    decided on its own."""
     found = [(o["id"], m) for o in others if o["id"] != person["id"] and (m := compare(person, o)).candidate]
     found.sort(key=lambda x: (-x[1].score, x[0]))
-    return found[:MAX_LINKS_PER_PERSON]
+    return found
