@@ -11,17 +11,16 @@ live in ``explorer/`` and the gateway serves all of them.
 from __future__ import annotations
 
 import hashlib
-import json
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from gateway.http import pages
 from graph_schema.model import Purpose
 
 EXPLORER_DIR = Path(__file__).resolve().parents[2] / "explorer"
@@ -49,32 +48,8 @@ class DemoToken:
     token: str
 
 
-def _script_json(value: object) -> str:
-    # Inside <script> a "</script>" (or "<!--") in any string would end the element early;
-    # \u003c etc. are equivalent JSON, so escape every <, > and & instead of just "</".
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _csp(endpoint: str) -> str:
-    connect = "'self'"
-    parts = urlsplit(endpoint)
-    if parts.scheme and parts.netloc:  # an endpoint on another origin must be allowed to fetch
-        connect += f" {parts.scheme}://{parts.netloc}"
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            # Cytoscape draws on canvases and styles them through the CSSOM, which CSP allows:
-            # no inline <style> or style attributes are needed.
-            "style-src 'self'",
-            "img-src 'self' data:",
-            f"connect-src {connect}",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
 
 
 def routes(
@@ -89,7 +64,9 @@ def routes(
     development."""
     npm_root = assets_dir if assets_dir is not None else DEFAULT_ASSETS_DIR
     own_root = page_dir if page_dir is not None else EXPLORER_DIR
-    csp = _csp(endpoint)
+    # Cytoscape draws on canvases and styles them through the CSSOM, which CSP allows:
+    # no inline <style> or style attributes are needed.
+    csp = pages.content_security_policy(endpoint)
 
     def asset_path(name: str) -> Path:
         return npm_root / _NPM_ASSETS[name][0] if name in _NPM_ASSETS else own_root / name
@@ -126,21 +103,12 @@ def routes(
         }
         template = string.Template((own_root / _TEMPLATE).read_text(encoding="utf-8"))
         html = template.substitute(
-            config=_script_json(config),
+            config=pages.script_json(config),
             cytoscape_js=url("cytoscape.min.js"),
             explorer_js=url("explorer.js"),
             explorer_css=url("explorer.css"),
         )
-        return HTMLResponse(
-            html,
-            headers={
-                "Content-Security-Policy": csp,
-                # The page may hold demo tokens and shows personal data: never cache, never frame.
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer",
-            },
-        )
+        return HTMLResponse(html, headers=pages.page_headers(csp))
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
@@ -150,10 +118,7 @@ def routes(
         path = asset_path(name)
         if not path.is_file():
             return PlainTextResponse(f"Not installed; run {INSTALL_COMMAND}", status_code=404)
-        headers = {
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        }
+        headers = pages.ASSET_HEADERS
         return FileResponse(path, media_type=media_type, headers=headers)
 
     return [

@@ -8,15 +8,15 @@ browser bundles are installed from the npm registry into ``playground/node_modul
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+
+from gateway.http import pages
 
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[2] / "playground" / "node_modules"
 INSTALL_COMMAND = "npm ci --prefix playground"
@@ -95,11 +95,6 @@ class Example:
     headers: str  # JSON text, e.g. '{"Authorization": "Bearer ...", "X-Purpose": "..."}'
 
 
-def _script_json(value: object) -> str:
-    # Inside <script> a "</script>" (or "<!--") in any string would end the element early;
-    # \u003c etc. are equivalent JSON, so escape every <, > and & instead of just "</".
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _tab(example: Example) -> dict[str, str]:
@@ -111,25 +106,6 @@ def _tab(example: Example) -> dict[str, str]:
     }
 
 
-def _csp(endpoint: str) -> str:
-    connect = "'self'"
-    parts = urlsplit(endpoint)
-    if parts.scheme and parts.netloc:  # an endpoint on another origin must be allowed to fetch
-        connect += f" {parts.scheme}://{parts.netloc}"
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            # GraphiQL's dialogs inject <style> elements (scroll lock); its CSS embeds data: fonts.
-            "style-src 'self' 'unsafe-inline'",
-            "font-src 'self' data:",
-            "img-src 'self' data:",
-            f"connect-src {connect}",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
 
 
 def routes(
@@ -139,7 +115,8 @@ def routes(
 ) -> list[BaseRoute]:
     """``GET /playground`` and ``/playground/assets/{name}`` serving the allow-listed files."""
     root = assets_dir if assets_dir is not None else DEFAULT_ASSETS_DIR
-    csp = _csp(endpoint)
+    # GraphiQL's dialogs inject <style> elements (scroll lock); its CSS embeds data: fonts.
+    csp = pages.content_security_policy(endpoint, style_src="'self' 'unsafe-inline'", fonts=True)
 
     def asset_version(name: str) -> str:
         # Cache-busting token so assets can be cached as immutable yet change after `npm ci`.
@@ -177,7 +154,7 @@ def routes(
 </head>
 <body>
 <div id="graphiql">Loading GraphiQL…</div>
-<script type="application/json" id="playground-config">{_script_json(config)}</script>
+<script type="application/json" id="playground-config">{pages.script_json(config)}</script>
 <script src="{url("react.production.min.js")}"></script>
 <script src="{url("react-dom.production.min.js")}"></script>
 <script src="{url("graphiql.min.js")}"></script>
@@ -185,23 +162,11 @@ def routes(
 </body>
 </html>
 """
-        return HTMLResponse(
-            html,
-            headers={
-                "Content-Security-Policy": csp,
-                # The page holds bearer tokens: never cache it, never frame it.
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer",
-            },
-        )
+        return HTMLResponse(html, headers=pages.page_headers(csp))
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
-        headers = {
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        }
+        headers = pages.ASSET_HEADERS
         if name in _INLINE_ASSETS:
             body, media_type = _INLINE_ASSETS[name]
             return Response(body, media_type=media_type, headers=headers)
