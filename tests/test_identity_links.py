@@ -184,6 +184,7 @@ def test_the_recording_ncb_verifies_and_another_country_is_forbidden(
     seen_by_japan = the_link(client, a, "ncb-jp")
     assert seen_by_japan["status"] == "SAME_PERSON_UNLAWFUL"
     assert seen_by_japan["verifiedBy"] is None  # it would name a recording country (R7, DECISIONS 4)
+    assert seen_by_japan["reason"] is None  # the verifier's free text stays with its country
     assert the_link(client, a, "ncb-fr")["verifiedBy"] is None
     lawful = client.data(VERIFY, {**variables, "v": "SAME_PERSON_LAWFUL"}, agency="ncb-fr")["verifyIdentityLink"]
     assert (lawful["colour"], lawful["verifiedBy"]) == ("WHITE", "ncb-fr")

@@ -90,6 +90,10 @@ class AlertStream:
         self.checked = time.monotonic()
 
     async def run(self) -> AsyncGenerator[dict[str, Any], None]:
+        # The caller is checked again before anything is delivered: the connection's check at
+        # connection_init may be old, and a client could otherwise subscribe again and again
+        # after its token expired or its agency lost its rights.
+        await self._recheck()
         subscriber = await self.feed.subscribe()
         try:
             await self._refresh(subscriber)

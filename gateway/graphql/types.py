@@ -343,7 +343,7 @@ class IdentityLink:
     updated_at: datetime.datetime | None = prop()
     verified_at: datetime.datetime | None = prop()
     verified_by: str | None = prop(description="The verifying agency: GS, CCF and its own country only.")
-    reason: str | None = prop(description="The verifier's reason: NCBs, `read` entities, GS and CCF.")
+    reason: str | None = prop(description="The verifier's reason: GS, CCF and the verifier's own country.")
     persons: list[Person] = relation(pattern(out("LINKS", "Person")))
 
 

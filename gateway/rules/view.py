@@ -260,7 +260,9 @@ VIEW: Mapping[str, Mapping[str, Read]] = {
         **_fields(AUTHENTICATED, "id", "status", "criteria", "score", "createdAt", "updatedAt", "verifiedAt", "persons"),
         "colour": Read(AUTHENTICATED, _link_colour),
         "verifiedBy": Read(AUTHENTICATED, _own_country_verifier),
-        "reason": Read(MEMBERS),
+        # A verifier's free text may cite what others may not read (an asylum file): read
+        # like the verifier, by the GS, the CCF and the verifier's own country.
+        "reason": Read(MEMBERS, _own_country_verifier),
     },
     "AccessEvent": _fields(
         OVERSIGHT_ONLY,
