@@ -494,7 +494,7 @@ def test_a_subscription_posted_over_http_is_refused_with_a_pointer_to_the_socket
 class FakeGraph:
     """The two statements the change feed runs, answered from a list of changes."""
 
-    timeout = write_timeout = 1.0
+    timeout = 1.0
 
     def __init__(self) -> None:
         from datetime import UTC, datetime

@@ -69,7 +69,7 @@ class ChangeFeed:
     def __init__(self, graph: Graph, interval: float = 1.0, overlap: float | None = None) -> None:
         self._graph = graph
         self.interval = interval
-        self.overlap = overlap if overlap is not None else graph.write_timeout + CLIENT_MARGIN + 2
+        self.overlap = overlap if overlap is not None else graph.timeout + CLIENT_MARGIN + 2
         self._subscribers: set[Subscriber] = set()
         # Open subscriptions per agency, counted by the WebSocket endpoint from the moment it
         # accepts one, so that no agency takes every slot of the process.

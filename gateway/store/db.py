@@ -134,7 +134,6 @@ class Graph:
         self.driver = driver
         self.database = database
         self.timeout = timeout  # GATEWAY_QUERY_TIMEOUT_SECONDS, for reads and writes alike
-        self.write_timeout = timeout
         self.planner = Planner(driver, database)
         self._readiness: asyncio.Task[int | None] | None = None
 
@@ -181,7 +180,7 @@ class Graph:
 
         recording: _Recording | None = None
 
-        @unit_of_work(timeout=self.write_timeout)
+        @unit_of_work(timeout=self.timeout)
         async def transaction(tx: AsyncManagedTransaction) -> T:
             nonlocal recording
             recording = _Recording(tx)
@@ -189,7 +188,7 @@ class Graph:
 
         try:
             async with (
-                asyncio.timeout(self.write_timeout + CLIENT_MARGIN),
+                asyncio.timeout(self.timeout + CLIENT_MARGIN),
                 self.driver.session(database=self.database) as session,
             ):
                 return await session.execute_write(transaction)
@@ -209,7 +208,7 @@ class Graph:
                     self.planner.plan_later(*recording.last)
                 raise GatewayError(
                     Code.SERVICE_UNAVAILABLE,
-                    f"the write did not finish within {self.write_timeout:g} s; nothing was written",
+                    f"the write did not finish within {self.timeout:g} s; nothing was written",
                 ) from error
             if error.code and "ConstraintValidationFailed" in error.code:
                 raise GatewayError(
