@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     demo_tokens: bool = Field(False, alias="GATEWAY_DEMO_TOKENS")
     # The key of the audit chain's HMAC (R15), kept outside the graph; generated for development.
     audit_key: str = Field("", alias="GATEWAY_AUDIT_KEY")
+    # Read events go first to a local journal in this directory (fsync'd before each response,
+    # shipped to the graph within a fraction of a second); unset, each is committed to the graph
+    # before its response. The directory must outlive the process: a persistent volume.
+    audit_journal: str = Field("", alias="GATEWAY_AUDIT_JOURNAL")
 
     # Observability. /metrics answers only these addresses or networks (others get 404; empty:
     # nobody). Traces go over OTLP/HTTP to this collector; unset, tracing is off.

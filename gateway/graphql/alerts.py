@@ -42,7 +42,7 @@ from gateway.graphql import types as t
 from gateway.graphql.context import Context
 from gateway.rules import policy
 from gateway.store import audit, watches
-from gateway.store.audit import AccessRecord, AuditLog
+from gateway.store.audit import AccessLog, AccessRecord
 from gateway.store.callers import CallerDirectory, CallerUnknown
 from gateway.store.changes import Change, ChangeFeed, Subscriber
 
@@ -59,7 +59,7 @@ class AlertContext(Context):
 
     feed: ChangeFeed | None = None
     callers: CallerDirectory | None = None
-    audit_log: AuditLog | None = None
+    audit_log: AccessLog | None = None
     expires: float | None = None  # the token's expiry (epoch seconds)
     operation: str = "anonymous"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,10 +26,11 @@ from gateway.http.websocket import graphql_ws
 from gateway.observability import tracing
 from gateway.observability.metrics import POOLS, process_exiting
 from gateway.settings import Settings, get_settings
-from gateway.store.audit import AuditLog
+from gateway.store.audit import AccessLog, AuditLog
 from gateway.store.callers import CallerDirectory
 from gateway.store.changes import ChangeFeed
 from gateway.store.db import Graph, connect_async
+from gateway.store.journal import AuditJournal
 from graph_schema.migrations import LATEST_VERSION
 
 log = logging.getLogger("gateway")
@@ -63,7 +65,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         driver = connect_async(settings)
         graph = Graph(driver, settings.neo4j_database, settings.query_timeout_seconds)
-        audit_log = AuditLog(driver, settings.neo4j_database, settings.audit_hmac_key())
+        audit_log: AccessLog
+        if settings.audit_journal:
+            audit_log = AuditJournal(
+                driver, settings.neo4j_database, settings.audit_hmac_key(), Path(settings.audit_journal)
+            )
+            await audit_log.start()
+        else:
+            audit_log = AuditLog(driver, settings.neo4j_database, settings.audit_hmac_key())
         await verifier.start()
         POOLS.watch(driver)
         app.state.services = Services(

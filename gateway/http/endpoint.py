@@ -50,7 +50,7 @@ class Services:
     graph: Graph
     verifier: TokenVerifier
     callers: CallerDirectory
-    audit_log: audit.AuditLog
+    audit_log: audit.AccessLog
     max_body_bytes: int
     playground: bool
     absent_floor: float = 0.0

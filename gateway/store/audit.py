@@ -15,10 +15,10 @@ restarted process that takes up its old id simply continues that chain. ``verify
 every chain. Events written before chains were per process have no ``chain`` property and
 form the chain ``main``, signed as they always were.
 
-Reads are recorded through a small group-commit writer (concurrent requests share one
-transaction) and each request waits for its commit before its response leaves; if the
-commit fails, the request fails. Writes append their events inside their own transaction
-with ``append``.
+Reads are recorded through a group-commit writer (concurrent requests share one commit) and
+each request waits for its commit before its response leaves; if the commit fails, the request
+fails. ``AuditLog`` commits to the graph; ``journal.AuditJournal`` to a local file, shipped to
+the graph afterwards. Writes append their events inside their own transaction with ``append``.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, Query, unit_of_work
 
@@ -143,7 +143,7 @@ _APPEND_AFTER = (
 Head = tuple[int, str]
 
 
-def _chain(
+def chain_events(
     events: list[dict[str, Any]], head: Head, key: bytes, chain: str
 ) -> tuple[list[dict[str, Any]], Head]:
     seq, previous = head
@@ -165,7 +165,7 @@ async def append(
     process's chain unless given."""
     chain = chain or chain_id()
     if known is not None:
-        chained, head = _chain(events, known, key, chain)
+        chained, head = chain_events(events, known, key, chain)
         result = await tx.run(_APPEND_AFTER, {"from": known[0], "previous": known[1], "events": chained,
                                               "seq": head[0], "hash": head[1], "chain": chain})  # fmt: skip
         record = await result.single()
@@ -173,39 +173,40 @@ async def append(
             return head
     result = await tx.run(_HEAD, genesis=GENESIS, chain=chain)
     current = await result.single(strict=True)
-    chained, head = _chain(events, (current["seq"], current["hash"]), key, chain)
+    chained, head = chain_events(events, (current["seq"], current["hash"]), key, chain)
     await tx.run(_APPEND, events=chained, seq=head[0], hash=head[1], chain=chain)
     return head
 
 
-class AuditLog:
-    """Group commit for read events: one transaction for all events waiting at the time.
+class AccessLog(Protocol):
+    """Where read events go: ``AuditLog`` (the graph) or ``AuditJournal`` (a local file first)."""
 
-    Each batch is one attempt: the driver retries it only while nothing was committed, and
-    after any failure (including a commit whose outcome is unknown) its requests fail and the
-    writer reads the head afresh, so a batch is never appended twice. ``close`` fails every
-    request still waiting, so none hangs through a shutdown.
-    """
+    key: bytes
 
-    def __init__(
-        self, driver: AsyncDriver, database: str | None, key: bytes, batch: int = 256,
-        timeout: float = WRITE_TIMEOUT,
-    ) -> None:  # fmt: skip
-        self._driver = driver
+    def record(self, e: dict[str, Any]) -> Awaitable[None]: ...
+
+    def close(self) -> Awaitable[None]: ...
+
+
+class GroupWriter:
+    """Group commit: one ``_commit`` for all events waiting at the time; each request waits for
+    its batch, and fails with ``AuditUnavailable`` if the batch does. ``close`` fails every
+    request still waiting, so none hangs through a shutdown."""
+
+    def __init__(self, key: bytes, batch: int) -> None:
         self.key = key
-        self._database = database
         self._batch = batch
-        self._timeout = timeout
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._head: Head | None = None  # where this writer left the chain
-        self.chain = chain_id()
         self._closed = False
+        self._broken: str | None = None  # set when no further event can be recorded
 
     @hooks.audit_wait
     async def record(self, e: dict[str, Any]) -> None:
         if self._closed:
             raise AuditUnavailable("the audit writer is shut down")
+        if self._broken is not None:
+            raise AuditUnavailable(self._broken)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -223,22 +224,52 @@ class AuditLog:
             if not done.done():
                 done.set_exception(AuditUnavailable("the audit writer is shut down"))
 
+    async def _commit(self, events: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < self._batch:
                 batch.append(self._queue.get_nowait())
             try:
-                self._head = await self._append([e for e, _ in batch])
+                await self._commit([e for e, _ in batch])
                 failure: BaseException | None = None
             except asyncio.CancelledError:
-                self._head = None
                 _settle(batch, AuditUnavailable("the audit writer is shut down"))
                 raise
+            except AuditUnavailable as error:
+                failure = error
             except Exception as error:  # the requests fail; the writer goes on
-                self._head = None
                 failure = AuditUnavailable(type(error).__name__)
             _settle(batch, failure)
+
+
+class AuditLog(GroupWriter):
+    """Read events committed to the graph, a batch per transaction.
+
+    Each batch is one attempt: the driver retries it only while nothing was committed, and
+    after any failure (including a commit whose outcome is unknown) its requests fail and the
+    writer reads the head afresh, so a batch is never appended twice.
+    """
+
+    def __init__(
+        self, driver: AsyncDriver, database: str | None, key: bytes, batch: int = 256,
+        timeout: float = WRITE_TIMEOUT,
+    ) -> None:  # fmt: skip
+        super().__init__(key, batch)
+        self._driver = driver
+        self._database = database
+        self._timeout = timeout
+        self._head: Head | None = None  # where this writer left the chain
+        self.chain = chain_id()
+
+    async def _commit(self, events: list[dict[str, Any]]) -> None:
+        try:
+            self._head = await self._append(events)
+        except BaseException:
+            self._head = None
+            raise
 
     @hooks.audit_commit
     async def _append(self, events: list[dict[str, Any]]) -> Head:
@@ -254,7 +285,7 @@ class AuditLog:
                 # Where the head is known, the batch is one auto-commit statement: one round
                 # trip where a managed transaction takes two (BEGIN+RUN+PULL, then COMMIT). It
                 # is durable when its answer arrives; if the head moved, nothing was written.
-                chained, head = _chain(events, self._head, self.key, self.chain)
+                chained, head = chain_events(events, self._head, self.key, self.chain)
                 result = await session.run(
                     Query(_APPEND_AFTER, timeout=self._timeout),  # type: ignore[arg-type]
                     {"from": self._head[0], "previous": self._head[1], "events": chained,
