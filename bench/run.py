@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -47,7 +48,7 @@ ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2.5"))
 CHECK = int(os.environ.get("BENCH_CHECK", "20"))
 LEVELS = tuple(int(x) for x in os.environ.get("BENCH_LEVELS", "1,4,16").split(","))
-ALL_SYSTEMS = ("gateway", "peer", "cypher", "cypher+audit")
+ALL_SYSTEMS = ("gateway", "gateway+journal", "peer", "cypher", "cypher+audit")
 # The gateway always runs: the others are checked against it (e.g. BENCH_SYSTEMS=gateway,cypher
 # for a scaling curve).
 SYSTEMS = tuple(
@@ -79,8 +80,11 @@ def log(message: str) -> None:
 class Systems:
     """One call per system: send the query, fail loudly on any error, return the record ids."""
 
-    def __init__(self, http: httpx.AsyncClient, driver: AsyncDriver, gateway: str, peer: str) -> None:
-        self.http, self.driver, self.gateway_url, self.peer_url = http, driver, gateway, peer
+    def __init__(
+        self, http: httpx.AsyncClient, driver: AsyncDriver, gateway: str, peer: str, journal: str = ""
+    ) -> None:
+        self.http, self.driver, self.peer_url = http, driver, peer
+        self.urls = {"gateway": gateway, "gateway+journal": journal}
         settings = Settings(GATEWAY_JWT_SECRET=SECRET, GATEWAY_ENV="development")  # type: ignore[call-arg]
         self.gateway_token = mint(settings, AGENCY, "bench", 4 * 3600)
         now = int(time.time())
@@ -88,8 +92,9 @@ class Systems:
                                       "iat": now, "exp": now + 4 * 3600}, SECRET, algorithm="HS256")  # fmt: skip
 
     def call(self, system: str) -> Call:
-        return {"gateway": self.gateway, "peer": self.peer, "cypher": self.cypher,
-                "cypher+audit": self.cypher_audited}[system]  # fmt: skip
+        if system in self.urls:
+            return lambda case, given: self.gateway(case, given, self.urls[system])
+        return {"peer": self.peer, "cypher": self.cypher, "cypher+audit": self.cypher_audited}[system]
 
     async def _graphql(self, url: str, query: str, variables: dict[str, Any], headers: dict[str, str]) -> Any:
         r = await self.http.post(url, json={"query": query, "variables": variables}, headers=headers)
@@ -98,12 +103,10 @@ class Systems:
             raise SystemExit(f"{url} answered {r.status_code}: {json.dumps(body)[:500]}")
         return body["data"]
 
-    async def gateway(self, case: Case, given: dict[str, Any]) -> Ids:
+    async def gateway(self, case: Case, given: dict[str, Any], url: str) -> Ids:
         headers = {"Authorization": f"Bearer {self.gateway_token}", "X-Purpose": case.purpose}
         return case.gateway_ids(
-            await self._graphql(
-                f"{self.gateway_url}/graphql", case.gateway, case.gateway_variables(given), headers
-            )
+            await self._graphql(f"{url}/graphql", case.gateway, case.gateway_variables(given), headers)
         )
 
     async def peer(self, case: Case, given: dict[str, Any]) -> Ids:
@@ -213,13 +216,14 @@ async def measure(call: Call, case: Case, given: list[dict[str, Any]], concurren
     return elapsed, latencies, server, cpu_seconds(neo4j_pid) - neo, rss
 
 
-async def bench(gateway: GatewayProcess, peer: PeerProcess | None, bolt: str, password: str, neo4j_pid: int,
+async def bench(gateway: GatewayProcess, journaled: GatewayProcess | None, peer: PeerProcess | None, bolt: str,
+                password: str, neo4j_pid: int,
                 inputs: dict[str, list[dict[str, Any]]]) -> tuple[list[stats.Sample], Hits, Plan]:  # fmt: skip
     driver = AsyncGraphDatabase.driver(bolt, auth=("neo4j", password), max_connection_pool_size=64,
                                        notifications_min_severity=NotificationMinimumSeverity.OFF)  # fmt: skip
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        systems = Systems(http, driver, gateway.url, peer.url if peer else "")
+        systems = Systems(http, driver, gateway.url, peer.url if peer else "", journaled.url if journaled else "")
         plan = series(inputs)
         log("warming up (plans, caches, JIT)")
         for case, _family, given in plan:
@@ -239,6 +243,7 @@ async def bench(gateway: GatewayProcess, peer: PeerProcess | None, bolt: str, pa
 
         pids = {
             "gateway": [gateway.pid],
+            "gateway+journal": [journaled.pid] if journaled else [],
             "peer": [peer.pid] if peer else [],
             "cypher": [],
             "cypher+audit": [],
@@ -296,7 +301,9 @@ def main() -> None:
     log(f"Neo4j in {server.home} (heap {server.heap}, page cache {server.pagecache})")
     server.start()
     gateway: GatewayProcess | None = None
+    journaled: GatewayProcess | None = None
     peer: PeerProcess | None = None
+    journal_dir = tempfile.TemporaryDirectory(prefix="bench-audit-journal-")
     try:
         password = server.password()
         with GraphDatabase.driver(server.bolt_uri, auth=("neo4j", password),
@@ -316,14 +323,19 @@ def main() -> None:
                        "GATEWAY_ENV": "development", "GATEWAY_PLAYGROUND": "false", "GATEWAY_INTROSPECTION": "false",
                        "GATEWAY_FIELD_SUGGESTIONS": "false", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0"}  # fmt: skip
         gateway = GatewayProcess(gateway_env)
+        if "gateway+journal" in SYSTEMS:
+            # The same gateway with read events fsync'd to a local journal (GATEWAY_AUDIT_JOURNAL).
+            journaled = GatewayProcess({**gateway_env, "GATEWAY_AUDIT_JOURNAL": journal_dir.name})
         peer_env = {**env, "PEER_JWT_SECRET": SECRET}
         peer = PeerProcess(peer_env) if "peer" in SYSTEMS else None
         log(f"systems {', '.join(SYSTEMS)}; gateway pid {gateway.pid}, peer pid {peer.pid if peer else '-'}, Neo4j pid {server.status().pid}; "
             f"{PERSONS:,} persons; caller {AGENCY}; {ROUNDS} rounds of {SECONDS:g} s; concurrency {LEVELS}")  # fmt: skip
         samples, hits, plan = asyncio.run(
-            bench(gateway, peer, server.bolt_uri, password, server.status().pid or 0, inputs)
+            bench(gateway, journaled, peer, server.bolt_uri, password, server.status().pid or 0, inputs)
         )
         gateway.stop()
+        if journaled is not None:
+            journaled.stop()
         log("PROFILE: the GraphQL servers behind a Bolt tap")
         hits.update(profile_server("gateway", GatewayProcess, gateway_env, server.bolt_port, password,
                                    graphql_senders("gateway", plan)))  # fmt: skip
@@ -333,10 +345,11 @@ def main() -> None:
             hits.update(profile_server("peer", PeerProcess, peer_env, server.bolt_port, password,
                                        graphql_senders("peer", plan)))  # fmt: skip
     finally:
-        for process in (gateway, peer):
+        for process in (gateway, journaled, peer):
             if process is not None:
                 process.stop()
         server.stop()
+        journal_dir.cleanup()
     rows = stats.results(samples)
     RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
     tables.print_all(samples, rows, hits, PERSONS, ROUNDS, SECONDS)

@@ -7,8 +7,8 @@ from typing import Any
 
 from bench import stats
 
-SYSTEMS = ("gateway", "peer", "cypher", "cypher+audit")
-SHORT = {"gateway": "gw", "peer": "peer", "cypher": "cy", "cypher+audit": "cy+a"}
+SYSTEMS = ("gateway", "gateway+journal", "peer", "cypher", "cypher+audit")
+SHORT = {"gateway": "gw", "gateway+journal": "gw+j", "peer": "peer", "cypher": "cy", "cypher+audit": "cy+a"}
 
 
 def _label(query: str, inputs: str) -> str:
@@ -31,7 +31,7 @@ def print_all(samples: Sequence[stats.Sample], rows: list[dict[str, Any]], hits:
             cells.append(f"{r['rps']:6.0f} {r['p50_ms']:6.1f} {r['p99_ms']:6.1f}" if r else f"{'-':>20}")
         print(f"{_label(q, i):48} {c:>3} | " + " | ".join(cells))
 
-    for s in ("gateway", "peer"):
+    for s in ("gateway", "gateway+journal", "peer"):
         peak = max((r["server_rss_mb"] or 0 for r in rows if r["system"] == s), default=0)
         if peak:
             print(f"{s}: resident memory after a run, at most {peak:.0f} MB")
@@ -51,6 +51,9 @@ def print_all(samples: Sequence[stats.Sample], rows: list[dict[str, Any]], hits:
         ("gw/peer CPU", "gateway", "peer", "cpu"),
         ("gw/cy p50", "gateway", "cypher", "p50"),
         ("gw/cy+a p50", "gateway", "cypher+audit", "p50"),
+        ("gw+j/peer rps", "gateway+journal", "peer", "rps"),
+        ("gw+j/peer CPU", "gateway+journal", "peer", "cpu"),
+        ("gw+j/cy+a p50", "gateway+journal", "cypher+audit", "p50"),
         ("peer/cy+a p50", "peer", "cypher+audit", "p50"),
     )
     computed = {name: stats.ratios(samples, a, b, m) for name, a, b, m in columns}
@@ -61,10 +64,11 @@ def print_all(samples: Sequence[stats.Sample], rows: list[dict[str, Any]], hits:
 
     if hits:
         print("\nPROFILE db hits per request (read statements; +w: writes not profiled)")
-        print(f"{'query':48} | " + " | ".join(f"{SHORT[s]:>14}" for s in SYSTEMS[:3]))
+        profiled = ("gateway", "peer", "cypher")  # the journal's gateway runs the gateway's statements
+        print(f"{'query':48} | " + " | ".join(f"{SHORT[s]:>14}" for s in profiled))
         for q, i in dict.fromkeys((q, i) for q, i, _ in keys):
             cells = []
-            for s in SYSTEMS[:3]:
+            for s in profiled:
                 h = hits.get((q, i, s))
                 text = (
                     f"{h['db_hits']:,}"
