@@ -88,6 +88,32 @@ def test_the_shipper_sends_events_to_the_graph_without_being_asked(
     assert len(stored(driver, chain)) == 1
 
 
+def test_a_growing_journal_is_cut_to_its_unshipped_events_and_the_chain_goes_on(
+    driver: Driver, neo4j_auth: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal, "COMPACT_BYTES", 2_000)
+
+    async def scenario(async_driver: Any) -> tuple[str, int]:
+        log = journal.AuditJournal(async_driver, None, KEY, tmp_path)
+        await log.start()
+        for n in range(40):
+            await log.record(an_event(n))
+        path = next(tmp_path.glob("*.jsonl"))
+        deadline = time.monotonic() + 10
+        while (log.unshipped or path.stat().st_size > 2_000) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        size = path.stat().st_size
+        for n in range(40, 45):
+            await log.record(an_event(n))
+        await log.close()
+        return log.chain, size
+
+    chain, size = run(neo4j_auth, scenario)
+    assert size < 2_000
+    assert [e["seq"] for e in stored(driver, chain)] == list(range(1, 46))
+    assert audit.verify(driver, KEY).ok
+
+
 def write_journal(directory: Path, chain: str, count: int, partial_tail: bool) -> list[dict[str, Any]]:
     """The file a process that died would leave: ``count`` chained events, perhaps a half line."""
     events, _ = audit.chain_events([an_event(n) for n in range(count)], (0, audit.GENESIS), KEY, chain)

@@ -47,7 +47,7 @@ log = logging.getLogger("gateway.audit")
 
 SHIP_INTERVAL = 0.2  # seconds between shipments while events are waiting
 SHIP_BATCH = 1_000  # events per shipping statement
-COMPACT_BYTES = 1 << 20  # a journal wholly shipped and larger than this is emptied
+COMPACT_BYTES = 1 << 20  # a journal larger than this is cut to its unshipped events
 RECOVER_EVERY = 60.0  # seconds between looks for journals left by dead processes
 SUFFIX = ".jsonl"
 
@@ -90,6 +90,25 @@ class _Open:
             raise
         return cls(path, fd)
 
+    def replace(self, lines: bytes) -> _Open:
+        """This file with only ``lines``, swapped in whole: a crash leaves the old file or the
+        new one, and the new one is locked before its name appears."""
+        temporary = self.path.with_suffix(".compacting")
+        fresh = _Open.create(temporary)
+        try:
+            fresh.append(lines)
+            os.rename(temporary, self.path)
+        except BaseException:
+            fresh.close(remove=True)
+            raise
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        os.close(self.fd)
+        return _Open(self.path, fresh.fd)
+
     def append(self, lines: bytes) -> None:
         """Write and make durable, or leave the file as it was and raise."""
         before = os.fstat(self.fd).st_size
@@ -106,10 +125,6 @@ class _Open:
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
-
-    def empty(self) -> None:
-        os.ftruncate(self.fd, 0)
-        os.fdatasync(self.fd)
 
     def close(self, remove: bool) -> None:
         if remove:
@@ -192,6 +207,8 @@ class AuditJournal(GroupWriter):
         try:
             async with self._file_lock:
                 await asyncio.to_thread(self._file.append, _encode(chained))
+                self._head = head
+                self._pending.extend(chained)
         except JournalDamaged as error:
             self._broken = "the audit journal is damaged"
             log.error("audit journal write failed and could not be cut back: %s", error.strerror)
@@ -199,8 +216,6 @@ class AuditJournal(GroupWriter):
         except OSError as error:
             log.error("audit journal write failed: %s", error.strerror)
             raise AuditUnavailable(f"the audit journal cannot be written ({error.strerror})") from None
-        self._head = head
-        self._pending.extend(chained)
         self._wake.set()
 
     async def _ship_forever(self) -> None:
@@ -249,9 +264,11 @@ class AuditJournal(GroupWriter):
                 del pending[: _already_shipped(pending, *held)]
 
     async def _compact(self) -> None:
+        """Keep the file to the events not yet shipped once it has grown (under steady load
+        something is always waiting, so it is rewritten rather than emptied)."""
         async with self._file_lock:
-            if self._file is not None and not self._pending and self._file.size() > COMPACT_BYTES:
-                await asyncio.to_thread(self._file.empty)
+            if self._file is not None and self._file.size() > COMPACT_BYTES:
+                self._file = await asyncio.to_thread(self._file.replace, _encode(self._pending))
 
     async def _recover(self) -> None:
         """Ship and remove the journals of processes that are gone (their files are unlocked)."""
