@@ -16,6 +16,7 @@ DEMO_PERSONS ?= 2000
 # Development mode: an HS256 secret generated into .local/, demo data, demo tokens, the
 # playground and introspection. Production (GATEWAY_ENV's default) needs GATEWAY_JWKS_URL.
 run: export GATEWAY_ENV = development
+run: export GATEWAY_AUDIT_JOURNAL ?= $(CURDIR)/.local/audit-journal
 run: setup
 	@echo "Development mode (GATEWAY_ENV=development): demo data and tokens; never expose this server."
 	$(BIN)/gateway neo4j start

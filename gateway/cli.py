@@ -176,13 +176,18 @@ def serve(
                                          "Neo4j connection pool and audit chain.")] = 1,
 ) -> None:
     """Serve the GraphQL endpoint (http://HOST:PORT/graphql)."""
+    from pathlib import Path
+
     import uvicorn
 
     from gateway import logs
+    from gateway.store import journal
 
     settings = get_settings()
     if problems := settings.production_problems():
         raise fail("; ".join(problems), 2)
+    if settings.audit_journal and (problem := journal.problem(Path(settings.audit_journal))):
+        raise fail(problem, 2)
     logs.configure()
     logging.getLogger("gateway").info(
         "starting", extra={"fields": {"env": settings.env, "playground": settings.playground,

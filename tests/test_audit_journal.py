@@ -7,6 +7,8 @@ import asyncio
 import errno
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import httpx
 import pytest
 from neo4j import AsyncGraphDatabase, Driver
 
+from gateway.settings import REPO_ROOT
 from gateway.store import audit, journal
 from tests.conftest import AUDIT_KEY, GatewayProcess, gateway_env, token
 
@@ -262,3 +265,16 @@ def test_a_gateway_with_a_journal_records_each_read_on_disk_and_ships_it(
     journal_gateway.stop()
     assert list(directory.glob("*.jsonl")) == [], "a clean shutdown ships everything and removes its journal"
     assert audit.verify(driver, KEY).ok
+
+
+def test_serve_refuses_an_audit_journal_it_cannot_create_in_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    env = {**os.environ, "GATEWAY_ENV": "development", "GATEWAY_AUDIT_JOURNAL": str(blocker / "journal")}
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--port", "9"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "GATEWAY_AUDIT_JOURNAL" in result.stderr and "cannot be created" in result.stderr
+    assert "Traceback" not in result.stderr

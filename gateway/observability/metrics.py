@@ -81,6 +81,11 @@ AUDIT_COMMIT_SECONDS = Histogram(
     "gateway_audit_commit_duration_seconds", "Time of one group commit of audit events, by outcome.",
     ["outcome"], buckets=LATENCY,
 )  # fmt: skip
+AUDIT_UNSHIPPED = Gauge(
+    "gateway_audit_journal_unshipped",
+    "Read events on the local audit journal's disk not yet shipped to the graph (GATEWAY_AUDIT_JOURNAL).",
+    multiprocess_mode="livesum",
+)
 AUDIT_BATCH_EVENTS = Histogram(
     "gateway_audit_batch_events", "Audit events per group commit.", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
 )

@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 from neo4j import AsyncDriver, Query
 
-from gateway.observability import hooks
+from gateway.observability import hooks, metrics
 from gateway.store.audit import GENESIS, AuditUnavailable, GroupWriter, Head, chain_events, chain_id
 from gateway.store.db import WRITE_TIMEOUT
 
@@ -132,6 +132,17 @@ class _Open:
         os.close(self.fd)
 
 
+def problem(directory: Path) -> str | None:
+    """Why ``directory`` cannot hold journals (it is created if missing), or None."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        return f"GATEWAY_AUDIT_JOURNAL {str(directory)!r} cannot be created: {error.strerror}"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"GATEWAY_AUDIT_JOURNAL {str(directory)!r} is not writable by this process"
+    return None
+
+
 def _encode(events: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(e, separators=(",", ":"), ensure_ascii=False).encode() + b"\n" for e in events)
 
@@ -168,7 +179,8 @@ class AuditJournal(GroupWriter):
         return len(self._pending)
 
     async def start(self) -> None:
-        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if reason := problem(self._directory):
+            raise OSError(reason)
         self._file = _Open.create(self._directory / (quote(self.chain, safe="") + SUFFIX))
         self._shipper = asyncio.create_task(self._ship_forever())
 
@@ -209,6 +221,7 @@ class AuditJournal(GroupWriter):
                 await asyncio.to_thread(self._file.append, _encode(chained))
                 self._head = head
                 self._pending.extend(chained)
+                metrics.AUDIT_UNSHIPPED.set(len(self._pending))
         except JournalDamaged as error:
             self._broken = "the audit journal is damaged"
             log.error("audit journal write failed and could not be cut back: %s", error.strerror)
@@ -255,6 +268,7 @@ class AuditJournal(GroupWriter):
                 record = await result.single()
                 if record is not None and record["written"] == len(batch):
                     del pending[: len(batch)]
+                    metrics.AUDIT_UNSHIPPED.set(len(self._pending))
                     continue
                 # Not where the batch begins: an earlier attempt may have committed although its
                 # answer was lost. Drop what the head already holds and go on.
