@@ -27,6 +27,23 @@ def test_malformed_json_is_bad_user_input(gateway: GatewayProcess) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('{"query": "{ countries { code } }"}'.encode("utf-16"), "not valid UTF-8"),
+        (b'{"query": "{ countries { code } }", "query": "{ __typename }"}', "repeats the key 'query'"),
+        (b'{"variables": {"id": 1, "id": 2}, "query": "{ __typename }"}', "repeats the key 'id'"),
+    ],
+    ids=["utf-16", "duplicate-query", "duplicate-variable"],
+)
+def test_a_body_that_parsers_could_read_differently_is_refused(gateway: GatewayProcess, body: bytes, says: str) -> None:
+    response = httpx.post(f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert says in error["message"]
+
+
 def test_a_body_over_the_limit_is_refused_before_parsing(gateway: GatewayProcess) -> None:
     body = b'{"query": "' + b" " * (5 * 1024 * 1024) + b'{ countries { code } }"}'
     response = httpx.post(f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"})

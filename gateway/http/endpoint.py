@@ -236,9 +236,16 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
         if len(body) > limit:
             raise RequestRefused(413, Code.BAD_USER_INPUT, f"the request body exceeds {limit} bytes")
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        # Decoded as UTF-8 first: json.loads would also take UTF-16 and UTF-32 bodies.
+        payload = json.loads(body.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except UnicodeDecodeError:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, "the body is not valid UTF-8") from None
+    except json.JSONDecodeError as error:
         raise RequestRefused(400, Code.BAD_USER_INPUT, f"the body is not valid JSON: {error}") from None
+    except _DuplicateKey as error:
+        raise RequestRefused(
+            400, Code.BAD_USER_INPUT, f"the body's JSON repeats the key {str(error)[:40]!r} in one object"
+        ) from None
     except RecursionError:
         raise RequestRefused(400, Code.BAD_USER_INPUT, "the body's JSON is nested too deeply") from None
     _check_json(payload)
@@ -253,6 +260,23 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
         if value is not None and not isinstance(value, dict if kind == "a JSON object" else str):
             raise RequestRefused(400, Code.BAD_USER_INPUT, f'"{key}" must be {kind} or null')
     return payload
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys repeat is refused: which one counts differs between parsers, so
+    what a proxy or log reads could differ from what runs."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
 
 
 def _check_json(value: Any) -> None:
