@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from gateway.http import auth
 from gateway.http.auth import Claims, InvalidToken, KeysUnavailable, TokenVerifier, mint
 from gateway.settings import Settings
 
@@ -69,6 +70,25 @@ def test_tokens_with_bad_claims_are_refused(bad: Callable[[], dict[str, object]]
 def test_a_wrong_signature_is_refused() -> None:
     with pytest.raises(InvalidToken):
         verify(TokenVerifier(settings()), jwt.encode(claims(), "another-secret-" + "q" * 40, algorithm="HS256"))
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
+    verifier = TokenVerifier(settings())
+    now = int(time.time())
+    token = jwt.encode(claims(iat=now, nbf=now, exp=now + 1), SECRET, algorithm="HS256")
+    assert verify(verifier, token).agency == "ncb-fr"
+    assert verify(verifier, token).agency == "ncb-fr"  # from memory
+    time.sleep(1 + auth.LEEWAY + 0.5)
+    with pytest.raises(InvalidToken):
+        verify(verifier, token)
+
+
+def test_remembering_a_token_never_lets_another_with_the_same_claims_through() -> None:
+    verifier = TokenVerifier(settings())
+    body = claims()
+    assert verify(verifier, jwt.encode(body, SECRET, algorithm="HS256")).user == "alice"
+    with pytest.raises(InvalidToken):
+        verify(verifier, jwt.encode(body, "another-secret-" + "q" * 40, algorithm="HS256"))
 
 
 def test_alg_none_is_refused() -> None:

@@ -5,6 +5,12 @@ against a JWKS (file path or URL). The algorithm is fixed by the key the token's
 never read from the token alone, which rules out ``alg: none``, HS/RS confusion and an ES256
 token naming an RSA key.
 
+A token that verified is remembered (by its digest) for at most ``VERIFIED_SECONDS`` and never
+past its expiry: clients send the same token with every request, and a signature check is a
+good share of a millisecond look-up's CPU. A key withdrawn from the JWKS is thus refused
+within the JWKS cache time plus that minute; revoking an agency or user takes effect through
+the graph (R1), not the token.
+
 A JWKS URL is fetched with httpx's async client and a short timeout, so a slow identity
 provider delays only the requests that need a key it has not given yet; a kid the cached set
 does not hold triggers at most one fetch per ``GATEWAY_JWKS_REFRESH_SECONDS``.
@@ -13,9 +19,11 @@ does not hold triggers at most one fetch per ``GATEWAY_JWKS_REFRESH_SECONDS``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +38,9 @@ log = logging.getLogger("gateway.auth")
 ASYMMETRIC = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "agency"]
 MAX_JWKS_BYTES = 1_000_000
+VERIFIED_SECONDS = 60.0
+VERIFIED_TOKENS = 10_000  # remembered at most (least recently used go first)
+LEEWAY = 5
 
 
 class InvalidToken(Exception):
@@ -149,12 +160,29 @@ class TokenVerifier:
             self._secret = settings.dev_jwt_secret()
         else:
             raise ValueError("production requires GATEWAY_JWKS_URL")
+        self._verified: OrderedDict[bytes, tuple[Claims, float]] = OrderedDict()
 
     async def start(self) -> None:
         if self._remote is not None:
             await self._remote.prefetch()
 
     async def verify(self, token: str) -> Claims:
+        digest = hashlib.blake2b(token.encode(), digest_size=20).digest()
+        now = time.time()
+        remembered = self._verified.get(digest)
+        if remembered is not None:
+            if now < remembered[1]:
+                self._verified.move_to_end(digest)
+                return remembered[0]
+            del self._verified[digest]
+        claims, exp = await self._verify(token)
+        self._verified[digest] = (claims, min(exp + LEEWAY, now + VERIFIED_SECONDS))
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return claims
+
+    async def _verify(self, token: str) -> tuple[Claims, float]:
+        """The claims and expiry of a token checked in full."""
         try:
             key, algorithm = await self._key(token)
             payload = jwt.decode(
@@ -164,7 +192,7 @@ class TokenVerifier:
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": REQUIRED_CLAIMS},
-                leeway=5,
+                leeway=LEEWAY,
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
@@ -175,7 +203,7 @@ class TokenVerifier:
         user, agency = payload.get("sub"), payload.get("agency")
         if not isinstance(user, str) or not isinstance(agency, str) or not user or not agency:
             raise InvalidToken("the token's sub and agency claims must be non-empty strings")
-        return Claims(user=user, agency=agency)
+        return Claims(user=user, agency=agency), float(payload["exp"])
 
     def _check_lifetime(self, payload: dict[str, Any]) -> None:
         exp, iat = payload["exp"], payload.get("iat")
