@@ -164,7 +164,8 @@ def identity_scan(
                    TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
         with Progress(*columns, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("persons", total=count_persons(driver, database))
-            summary = scan(driver, database, batch, advance=lambda n: bar.advance(task, n))
+            summary = scan(driver, get_settings().audit_hmac_key(), database, batch,
+                           advance=lambda n: bar.advance(task, n))  # fmt: skip
     typer.echo(str(summary))
 
 

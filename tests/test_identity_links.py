@@ -20,8 +20,9 @@ from neo4j import Driver
 
 from gateway.cypher.names import name_keys
 from gateway.settings import REPO_ROOT
+from gateway.store import audit, identity
 from gateway.store.identity import scan
-from tests.conftest import Client, gateway_env, token
+from tests.conftest import AUDIT_KEY, Client, gateway_env, token
 
 CREATE = "mutation($i: PersonInput!) { createPerson(input: $i) { id } }"
 UPDATE = "mutation($id: ID!, $i: PersonUpdateInput!) { updatePerson(id: $id, input: $i) { id } }"
@@ -254,10 +255,18 @@ def test_the_scan_links_records_written_directly_and_a_second_scan_adds_nothing(
             row=row, keys=name_keys({**row, "dateOfBirth": date.fromisoformat(BORN)}),
         )  # fmt: skip
     assert links(client, "gs", personId=rows[0]["id"])["totalCount"] == 0  # no write hook ran
-    first = scan(seeded)
+    first = scan(seeded, AUDIT_KEY.encode())
     count = seeded.execute_query("MATCH (x:IdentityLink) RETURN count(x) AS n").records[0]["n"]
-    assert first.links_written >= 1 and the_link(client, rows[0]["id"])["status"] == "CANDIDATE"
-    second = scan(seeded)
+    link = the_link(client, rows[0]["id"])
+    assert first.links_written >= 1 and link["status"] == "CANDIDATE"
+    # R15: every link the scan wrote is named by an audit event of the scan, in a verified chain.
+    audited = seeded.execute_query(
+        "MATCH (a:AccessEvent {userId: $user, operation: 'identityScan'}) UNWIND a.ids AS id RETURN collect(id) AS ids",
+        user=identity.SCANNER,
+    ).records[0]["ids"]  # fmt: skip
+    assert f"IdentityLink:{link['id']}" in audited
+    assert audit.verify(seeded, AUDIT_KEY.encode()).ok
+    second = scan(seeded, AUDIT_KEY.encode())
     assert second.links_written == 0
     assert seeded.execute_query("MATCH (x:IdentityLink) RETURN count(x) AS n").records[0]["n"] == count
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, Query, unit_of_work
+from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, ManagedTransaction, Query, unit_of_work
 
 from gateway.cypher.compiler import REF
 from gateway.observability import hooks
@@ -176,6 +176,14 @@ async def append(
     chained, head = chain_events(events, (current["seq"], current["hash"]), key, chain)
     await tx.run(_APPEND, events=chained, seq=head[0], hash=head[1], chain=chain)
     return head
+
+
+def append_sync(tx: ManagedTransaction, events: list[dict[str, Any]], key: bytes) -> None:
+    """``append`` for the command line's synchronous jobs (``gateway identity-scan``)."""
+    chain = chain_id()
+    current = tx.run(_HEAD, genesis=GENESIS, chain=chain).single(strict=True)
+    chained, head = chain_events(events, (current["seq"], current["hash"]), key, chain)
+    tx.run(_APPEND, events=chained, seq=head[0], hash=head[1], chain=chain)
 
 
 class AccessLog(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from gateway.cypher.identity import CANDIDATES, PERSONS, RETIRE, UPSERT, name_query, pair_key
+from gateway.store import audit
 from gateway.store.identity_match import Match, best, compare
 
 Rows = Callable[..., Awaitable[list[dict[str, Any]]]]
@@ -69,7 +70,10 @@ class ScanSummary:
         )
 
 
-def _scan_batch(tx: ManagedTransaction, after: str, size: int) -> tuple[int, int, str]:
+SCANNER = "gateway identity-scan"  # the audit's user for the links the scan writes (R15)
+
+
+def _scan_batch(tx: ManagedTransaction, after: str, size: int, key: bytes) -> tuple[int, int, str]:
     ids = [r["id"] for r in tx.run(
         "MATCH (p:Person) WHERE p.id > $after RETURN p.id AS id ORDER BY p.id LIMIT $n", after=after, n=size
     )]  # fmt: skip
@@ -82,21 +86,24 @@ def _scan_batch(tx: ManagedTransaction, after: str, size: int) -> tuple[int, int
     for person in persons:
         for link in _links(person["id"], best(person, others.get(person["id"], []))):
             links.setdefault(link["key"], link)  # a pair is scored alike from either end
-    written = len(list(tx.run(UPSERT, links=list(links.values())))) if links else 0
-    return len(ids), written, ids[-1]
+    written = [r["id"] for r in tx.run(UPSERT, links=list(links.values()))] if links else []
+    if written:  # in the same transaction: no link without its event
+        audit.append_sync(tx, [audit.event(SCANNER, None, "identityScan", None, [f"IdentityLink:{i}" for i in written], None)], key)
+    return len(ids), len(written), ids[-1]
 
 
 def scan(
-    driver: Driver, database: str | None = None, batch: int = SCAN_BATCH,
+    driver: Driver, key: bytes, database: str | None = None, batch: int = SCAN_BATCH,
     advance: Callable[[int], None] = lambda n: None,
 ) -> ScanSummary:  # fmt: skip
     """Compare every person with the records it may be the same as, ``batch`` persons per
-    transaction, in id order; ``advance`` hears how many persons each batch compared."""
+    transaction, in id order; ``advance`` hears how many persons each batch compared. Each
+    batch that writes links records one audit event naming them, signed with ``key``."""
     started = time.perf_counter()
     after, persons, written = "", 0, 0
     with driver.session(database=database) as session:
         while True:
-            done, wrote, after = session.execute_write(_scan_batch, after, batch)
+            done, wrote, after = session.execute_write(_scan_batch, after, batch, key)
             if not done:
                 break
             persons, written = persons + done, written + wrote
