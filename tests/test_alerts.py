@@ -259,6 +259,19 @@ def test_one_agency_may_not_take_every_subscription_of_a_gateway(
     extra.quiet(2)
 
 
+def test_one_agency_may_not_hold_more_than_its_share_of_connections(
+    gateway: GatewayProcess, sockets: list[Socket]
+) -> None:
+    # Found by the outside test: idle connections without subscriptions were not bounded.
+    cap = 2 * 50 // 5
+    opened = [open_socket(sockets, gateway.url, "ncb-it").acknowledged() for _ in range(cap)]
+    assert open_socket(sockets, gateway.url, "ncb-it").close_code() == 1013
+    open_socket(sockets, gateway.url, "ncb-de").acknowledged()  # other agencies are not affected
+    opened[0].close()
+    time.sleep(0.5)
+    open_socket(sockets, gateway.url, "ncb-it").acknowledged()  # a closed connection frees its place
+
+
 def test_a_message_larger_than_a_request_body_closes_the_connection(
     gateway: GatewayProcess, sockets: list[Socket]
 ) -> None:

@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +47,10 @@ INIT_TIMEOUT = 3.0  # seconds for connection_init after the upgrade
 MAX_SUBSCRIPTIONS = 5  # open at once per connection
 MAX_PROCESS_SUBSCRIPTIONS = 1_000  # open at once in this process (each costs queries per change batch)
 MAX_AGENCY_SUBSCRIPTIONS = 50  # open at once per agency in this process: no agency takes every slot
+# Initialised connections open at once per agency in this process: enough for every subscription
+# it may hold (50 / 5 per connection) twice over, so idle sockets cannot pile up without end.
+MAX_AGENCY_CONNECTIONS = 2 * MAX_AGENCY_SUBSCRIPTIONS // MAX_SUBSCRIPTIONS
+_connections: Counter[str] = Counter()
 MAX_ID = 64  # characters of a subscription id
 
 
@@ -113,6 +118,7 @@ class Connection:
         self.sending = asyncio.Lock()
         self.context: dict[str, Any] = {}
         self.subscriptions = 0
+        self.agency: str | None = None  # counted in _connections while set
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self.sending:
@@ -190,6 +196,10 @@ class Connection:
         self.fields["agency"] = claims.agency
         if self.services.per_agency.take(claims.agency) > 0:
             raise Closed(1013, "too many requests from this agency; retry later")
+        if _connections[claims.agency] >= MAX_AGENCY_CONNECTIONS:
+            raise Closed(1013, f"at most {MAX_AGENCY_CONNECTIONS} connections per agency on this gateway")
+        _connections[claims.agency] += 1
+        self.agency = claims.agency
         purpose = headers.get("x-purpose")
         if purpose is not None and purpose not in Purpose.__members__:
             raise Closed(4400, "X-Purpose is not one of " + ", ".join(Purpose.__members__))
@@ -290,6 +300,9 @@ class Connection:
                 del self.tasks[op_id]
 
     async def stop(self) -> None:
+        if self.agency is not None:
+            _connections[self.agency] -= 1
+            self.agency = None
         for task in self.tasks.values():
             task.cancel()
         for task in list(self.tasks.values()):
