@@ -57,9 +57,27 @@ def without_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
+MAX_MESSAGE = 500  # characters of an error message; the rest of an echoed input is cut
+
+
+_SHORTENED = " …(shortened)"
+
+
+def _bounded(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - len(_SHORTENED)] + _SHORTENED
+
+
 def client_error(error: GraphQLError, correlation_id: str, suggestions: bool = True) -> dict[str, Any]:
-    """The JSON form of one error. Unexpected ones are masked behind the request's correlation
-    id, under which their traceback is logged (and nothing else about the request)."""
+    """The JSON form of one error, its message at most MAX_MESSAGE characters (messages may
+    echo an input, which can be as long as the body). Unexpected ones are masked behind the
+    request's correlation id, under which their traceback is logged (and nothing else about
+    the request)."""
+    out = _client_error(error, correlation_id, suggestions)
+    out["message"] = _bounded(out["message"])
+    return out
+
+
+def _client_error(error: GraphQLError, correlation_id: str, suggestions: bool) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, GatewayError):
         out: dict[str, Any] = {

@@ -393,5 +393,5 @@ def _purpose(request: Request) -> str | None:
         return None
     if value not in Purpose.__members__:
         allowed = ", ".join(Purpose.__members__)
-        raise RequestRefused(400, Code.PURPOSE_REQUIRED, f"X-Purpose {value!r} is not one of {allowed}")
+        raise RequestRefused(400, Code.PURPOSE_REQUIRED, f"X-Purpose {value[:40]!r} is not one of {allowed}")
     return value
