@@ -48,7 +48,7 @@ ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2.5"))
 CHECK = int(os.environ.get("BENCH_CHECK", "20"))
 LEVELS = tuple(int(x) for x in os.environ.get("BENCH_LEVELS", "1,4,16").split(","))
-ALL_SYSTEMS = ("gateway", "gateway+journal", "peer", "cypher", "cypher+audit")
+ALL_SYSTEMS = ("gateway", "gateway+journal", "peer", "cypher", "cypher+audit", "cypher+journal")
 # The gateway always runs: the others are checked against it (e.g. BENCH_SYSTEMS=gateway,cypher
 # for a scaling curve).
 SYSTEMS = tuple(
@@ -85,6 +85,7 @@ class Systems:
     ) -> None:
         self.http, self.driver, self.peer_url = http, driver, peer
         self.urls = {"gateway": gateway, "gateway+journal": journal}
+        self.journal_fd = -1  # cypher+journal's file, opened by bench()
         settings = Settings(GATEWAY_JWT_SECRET=SECRET, GATEWAY_ENV="development")  # type: ignore[call-arg]
         self.gateway_token = mint(settings, AGENCY, "bench", 4 * 3600)
         now = int(time.time())
@@ -94,7 +95,8 @@ class Systems:
     def call(self, system: str) -> Call:
         if system in self.urls:
             return lambda case, given: self.gateway(case, given, self.urls[system])
-        return {"peer": self.peer, "cypher": self.cypher, "cypher+audit": self.cypher_audited}[system]
+        return {"peer": self.peer, "cypher": self.cypher, "cypher+audit": self.cypher_audited,
+                "cypher+journal": self.cypher_journaled}[system]  # fmt: skip
 
     async def _graphql(self, url: str, query: str, variables: dict[str, Any], headers: dict[str, str]) -> Any:
         r = await self.http.post(url, json={"query": query, "variables": variables}, headers=headers)
@@ -121,12 +123,26 @@ class Systems:
         )
         return case.cypher_ids([r.data() for r in records])
 
+    async def cypher_journaled(self, case: Case, given: dict[str, Any]) -> Ids:
+        ids = await self.cypher(case, given)
+        # The same record appended to a local file and fdatasync'd before the answer is used:
+        # the floor for the gateway's journal.
+        line = json.dumps({"agency": AGENCY, "at": time.time(), "operation": case.name, "purpose": case.purpose,
+                           "ids": [str(i) for i in ids]}).encode() + b"\n"  # fmt: skip
+        await asyncio.to_thread(_append_durably, self.journal_fd, line)
+        return ids
+
     async def cypher_audited(self, case: Case, given: dict[str, Any]) -> Ids:
         ids = await self.cypher(case, given)
         # Committed (durable) before the answer is used, as R15 asks.
         await self.driver.execute_query(AUDIT_INSERT, agency=AGENCY, operation=case.name,
                                         purpose=case.purpose, ids=[str(i) for i in ids])  # fmt: skip
         return ids
+
+
+def _append_durably(fd: int, line: bytes) -> None:
+    os.write(fd, line)
+    os.fdatasync(fd)
 
 
 # --- inputs ----------------------------------------------------------------------------
@@ -224,6 +240,8 @@ async def bench(gateway: GatewayProcess, journaled: GatewayProcess | None, peer:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         systems = Systems(http, driver, gateway.url, peer.url if peer else "", journaled.url if journaled else "")
+        journal_file = tempfile.NamedTemporaryFile(prefix="bench-cypher-journal-")  # noqa: SIM115
+        systems.journal_fd = os.open(journal_file.name, os.O_WRONLY | os.O_APPEND)
         plan = series(inputs)
         log("warming up (plans, caches, JIT)")
         for case, _family, given in plan:
@@ -247,6 +265,7 @@ async def bench(gateway: GatewayProcess, journaled: GatewayProcess | None, peer:
             "peer": [peer.pid] if peer else [],
             "cypher": [],
             "cypher+audit": [],
+            "cypher+journal": [],
         }
         samples: list[stats.Sample] = []
         total = len(plan) * len(LEVELS) * ROUNDS * len(SYSTEMS)
@@ -267,6 +286,8 @@ async def bench(gateway: GatewayProcess, journaled: GatewayProcess | None, peer:
                 log(f"{done}/{total} {case.name} [{family}] c={level}: "
                     + "  ".join(f"{sy} {v:.0f}/s" for sy, v in rps.items()))  # fmt: skip
         await driver.execute_query("MATCH (b:BenchAccess) DETACH DELETE b")
+        os.close(systems.journal_fd)
+        journal_file.close()
     await driver.close()
     return samples, hits, plan
 

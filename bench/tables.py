@@ -7,8 +7,9 @@ from typing import Any
 
 from bench import stats
 
-SYSTEMS = ("gateway", "gateway+journal", "peer", "cypher", "cypher+audit")
-SHORT = {"gateway": "gw", "gateway+journal": "gw+j", "peer": "peer", "cypher": "cy", "cypher+audit": "cy+a"}
+SYSTEMS = ("gateway", "gateway+journal", "peer", "cypher", "cypher+audit", "cypher+journal")
+SHORT = {"gateway": "gw", "gateway+journal": "gw+j", "peer": "peer", "cypher": "cy", "cypher+audit": "cy+a",
+         "cypher+journal": "cy+j"}  # fmt: skip
 
 
 def _label(query: str, inputs: str) -> str:
@@ -54,6 +55,7 @@ def print_all(samples: Sequence[stats.Sample], rows: list[dict[str, Any]], hits:
         ("gw+j/peer rps", "gateway+journal", "peer", "rps"),
         ("gw+j/peer CPU", "gateway+journal", "peer", "cpu"),
         ("gw+j/cy+a p50", "gateway+journal", "cypher+audit", "p50"),
+        ("gw+j/cy+j p50", "gateway+journal", "cypher+journal", "p50"),
         ("peer/cy+a p50", "peer", "cypher+audit", "p50"),
     )
     computed = {name: stats.ratios(samples, a, b, m) for name, a, b, m in columns}
