@@ -127,20 +127,27 @@ def write_journal(directory: Path, chain: str, count: int, partial_tail: bool) -
     return events
 
 
+def start_a_journal_until_shipped(neo4j_auth: tuple[str, str, str], directory: Path, chain: str) -> None:
+    """Start a journal on ``directory`` and wait until the file of ``chain`` is gone (shipped, or
+    set aside), then stop it."""
+
+    async def scenario(async_driver: Any) -> None:
+        log = journal.AuditJournal(async_driver, None, KEY, directory)
+        await log.start()
+        deadline = time.monotonic() + 10
+        while (directory / f"{chain}.jsonl").exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await log.close()
+
+    run(neo4j_auth, scenario)
+
+
 def test_a_journal_left_by_a_dead_process_is_shipped_at_the_next_start_and_removed(
     driver: Driver, neo4j_auth: tuple[str, str, str], tmp_path: Path
 ) -> None:
     events = write_journal(tmp_path, "dead-process~0001", 7, partial_tail=True)
 
-    async def scenario(async_driver: Any) -> None:
-        log = journal.AuditJournal(async_driver, None, KEY, tmp_path)
-        await log.start()
-        deadline = time.monotonic() + 10
-        while (tmp_path / "dead-process~0001.jsonl").exists() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        await log.close()
-
-    run(neo4j_auth, scenario)
+    start_a_journal_until_shipped(neo4j_auth, tmp_path, "dead-process~0001")
     assert not (tmp_path / "dead-process~0001.jsonl").exists()
     assert [e["hash"] for e in stored(driver, "dead-process~0001")] == [e["hash"] for e in events]
     assert audit.verify(driver, KEY).ok
@@ -160,15 +167,7 @@ def test_events_the_graph_already_holds_are_not_shipped_twice(
         chain=chain, seq=4, hash=first[-1]["hash"], events=first,
     )  # fmt: skip
 
-    async def scenario(async_driver: Any) -> None:
-        log = journal.AuditJournal(async_driver, None, KEY, tmp_path)
-        await log.start()
-        deadline = time.monotonic() + 10
-        while (tmp_path / f"{chain}.jsonl").exists() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        await log.close()
-
-    run(neo4j_auth, scenario)
+    start_a_journal_until_shipped(neo4j_auth, tmp_path, chain)
     assert [e["seq"] for e in stored(driver, chain)] == list(range(1, 11))
     assert audit.verify(driver, KEY).ok
 
@@ -180,15 +179,7 @@ def test_a_journal_whose_chain_another_writer_moved_is_set_aside_not_forced_in(
     write_journal(tmp_path, chain, 3, partial_tail=False)
     driver.execute_query("CREATE (:AuditHead {id: $chain, seq: 1, hash: 'someone-else'})", chain=chain)
 
-    async def scenario(async_driver: Any) -> None:
-        log = journal.AuditJournal(async_driver, None, KEY, tmp_path)
-        await log.start()
-        deadline = time.monotonic() + 10
-        while (tmp_path / f"{chain}.jsonl").exists() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        await log.close()
-
-    run(neo4j_auth, scenario)
+    start_a_journal_until_shipped(neo4j_auth, tmp_path, chain)
     assert (tmp_path / f"{chain}.unshippable").exists()
     assert stored(driver, chain) == []
     driver.execute_query("MATCH (h:AuditHead {id: $chain}) DELETE h", chain=chain)
