@@ -111,5 +111,5 @@ def test_each_query_reads_the_same_ids_from_every_systems_answer() -> None:
 def test_bench_page_cache_grows_with_the_seed_between_2_and_8_gb() -> None:
     assert pagecache_for(10_000) == "2048m"  # the floor: the 10,000 and 100,000 points' setting
     assert pagecache_for(100_000) == "2048m"
-    assert pagecache_for(1_000_000) == "4883m"  # 5 KB a person: the 3.7 GB store fits
+    assert pagecache_for(1_000_000) == "4883m"  # 5 KB a person: the 2.2 GB store fits
     assert pagecache_for(10_000_000) == "8192m"  # the cap on a shared 24 GiB machine
