@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from bench import stats
+from bench.processes import pagecache_for
 from bench.profile import unpack
 from bench.queries import CARD, LINKS, NAMES, NOTICES
 
@@ -105,3 +106,10 @@ def test_each_query_reads_the_same_ids_from_every_systems_answer() -> None:
     ]}}  # fmt: skip
     gateway = {"links": {"nodes": [{"id": "P-3"}, {"id": "P-1"}, {"id": "P-2"}]}}
     assert LINKS.peer_ids({"people": [peer]}) == LINKS.gateway_ids(gateway) == ("P-1", "P-2", "P-3")
+
+
+def test_bench_page_cache_grows_with_the_seed_between_2_and_8_gb() -> None:
+    assert pagecache_for(10_000) == "2048m"  # the floor: the 10,000 and 100,000 points' setting
+    assert pagecache_for(100_000) == "2048m"
+    assert pagecache_for(1_000_000) == "4883m"  # 5 KB a person: the 2.2 GB store fits
+    assert pagecache_for(10_000_000) == "8192m"  # the cap on a shared 24 GiB machine
