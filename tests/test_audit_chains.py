@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -89,4 +90,25 @@ def test_verify_checks_the_legacy_chain_and_every_process_chain_and_names_the_br
             "WITH count(*) AS gone MATCH (h:AuditHead) WHERE h.id IN ['main', 'verify-test:1', 'verify-test:2'] "
             "DELETE h"
         )
+    assert audit.verify(seeded, KEY).ok
+
+
+def test_verify_holds_while_a_writer_appends(seeded: Driver) -> None:
+    """Found by the outside test: verify read heads, then events appended since, and reported a
+    break on every run under load."""
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.is_set():
+            with seeded.session() as session:
+                session.execute_write(audit.append_sync, [an_event(userId="concurrent-writer")], KEY)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        results = [audit.verify(seeded, KEY) for _ in range(5)]
+    finally:
+        done.set()
+        thread.join()
+    assert [r.ok for r in results] == [True] * 5, [(r.chain, r.broken_at) for r in results]
     assert audit.verify(seeded, KEY).ok

@@ -338,8 +338,9 @@ class Verification:
 
 
 def verify(driver: Driver, key: bytes, database: str | None = None, page: int = 10_000) -> Verification:
-    """Recompute every chain from its first event to its head, and check that no event lies
-    outside a chain."""
+    """Recompute every chain from its first event to the head it had when verify began, and
+    check that no event lies outside a chain. Safe while gateways write: events appended since
+    are left for the next run (an event and its head's move commit together)."""
     heads, _, _ = driver.execute_query(
         "MATCH (h:AuditHead) RETURN h.id AS chain, h.seq AS seq, h.hash AS hash ORDER BY chain",
         database_=database,
@@ -351,16 +352,16 @@ def verify(driver: Driver, key: bytes, database: str | None = None, page: int = 
         if broken_at is not None:
             return Verification(total + count, broken_at, chain, len(heads))
         total += count
-    stored, _, _ = driver.execute_query("MATCH (a:AccessEvent) RETURN count(a) AS n", database_=database)
-    if stored[0]["n"] != total:  # an event of no chain, or beyond its chain's head
-        orphans, _, _ = driver.execute_query(
-            "MATCH (a:AccessEvent) WHERE NOT EXISTS { MATCH (h:AuditHead) "
-            "WHERE h.id = coalesce(a.chain, $legacy) AND a.seq <= h.seq } "
-            "RETURN coalesce(a.chain, $legacy) AS chain, min(a.seq) AS seq ORDER BY seq LIMIT 1",
-            legacy=LEGACY_CHAIN, database_=database,
-        )  # fmt: skip
-        where = (orphans[0]["chain"], orphans[0]["seq"]) if orphans else (None, total + 1)
-        return Verification(total, where[1], where[0], len(heads))
+    # An event of no chain, or beyond its chain's head, judged against the heads as they are
+    # now (a concurrent append moves its head in the same transaction).
+    orphans, _, _ = driver.execute_query(
+        "MATCH (a:AccessEvent) WHERE NOT EXISTS { MATCH (h:AuditHead) "
+        "WHERE h.id = coalesce(a.chain, $legacy) AND a.seq <= h.seq } "
+        "RETURN coalesce(a.chain, $legacy) AS chain, min(a.seq) AS seq ORDER BY seq LIMIT 1",
+        legacy=LEGACY_CHAIN, database_=database,
+    )  # fmt: skip
+    if orphans:
+        return Verification(total, orphans[0]["seq"], orphans[0]["chain"], len(heads))
     return Verification(total, None, None, len(heads))
 
 
@@ -373,8 +374,9 @@ def _verify_chain(
     previous, expected_seq, count = GENESIS, 1, 0
     while True:
         records, _, _ = driver.execute_query(
-            f"MATCH (a:AccessEvent) WHERE {events_of} AND a.seq >= $from RETURN a ORDER BY a.seq LIMIT $page",
-            {"from": expected_seq, "page": page, "chain": chain},
+            f"MATCH (a:AccessEvent) WHERE {events_of} AND $from <= a.seq <= $head "
+            "RETURN a ORDER BY a.seq LIMIT $page",
+            {"from": expected_seq, "head": head_seq, "page": page, "chain": chain},
             database_=database,
         )
         if not records:
