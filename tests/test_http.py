@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import httpx
 import pytest
 from neo4j import Driver
@@ -42,6 +45,47 @@ def test_a_body_that_parsers_could_read_differently_is_refused(gateway: GatewayP
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert says in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"query": "{ __typename }", "extensions": {"n": 1' + b"0" * 5000 + b"}}", "too long a number"),
+        (b'{"query": "{ __typename }", "variables": {"x": NaN}}', "not JSON"),
+        (b'{"query": "{ __typename }", "operationName": "' + b"Y" * 200 + b'"}', "longer than 100"),
+        (b'{"query": "query ' + b"Y" * 200 + b' { __typename }"}', "longer than 100"),
+    ],
+    ids=["huge-number", "nan", "long-operation-name", "long-name-in-document"],
+)
+def test_values_no_json_parser_agrees_on_and_unbounded_names_are_refused(
+    gateway: GatewayProcess, body: bytes, says: str
+) -> None:
+    # Found by the outside test: a 4,300-digit number answered 500 with a traceback, and a
+    # 49,000-character operation name went into the append-only audit log.
+    response = httpx.post(f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and says in error["message"]
+
+
+def test_a_body_that_does_not_arrive_is_given_up_after_ten_seconds(gateway: GatewayProcess) -> None:
+    host, port = gateway.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as raw:
+        raw.sendall(b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 1000\r\n\r\n{")  # fmt: skip
+        started = time.monotonic()
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+    assert 9 <= time.monotonic() - started < 25
+
+
+def test_the_audit_names_the_documents_operation_when_the_body_does_not(client: Client, seeded: Driver) -> None:
+    response = client.post('query AuditNamed { person(id: "P-DEMO-003") { id } }', agency="ncb-fr")
+    assert response.status_code == 200
+    records = seeded.execute_query(
+        "MATCH (a:AccessEvent) WHERE a.operation STARTS WITH 'AuditNamed:' RETURN count(a) AS n"
+    ).records
+    assert records[0]["n"] >= 1
 
 
 def test_a_body_over_the_limit_is_refused_before_parsing(gateway: GatewayProcess) -> None:

@@ -3,11 +3,13 @@ the token is verified), answering 429 with Retry-After; the buckets' memory is b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from neo4j import Driver
+from websockets.sync.client import connect
 
 from gateway.http.ratelimit import RateLimiter, retry_after
 from tests.conftest import GatewayProcess, gateway_env, token
@@ -106,3 +108,16 @@ def test_agencies_and_addresses_are_limited_with_429_and_retry_after(limited: Ga
     # X-Forwarded-For names no client unless GATEWAY_FORWARDED_ALLOW_IPS trusts a proxy.
     assert post(limited, {"X-Forwarded-For": "203.0.113.9"}).status_code == 429
     assert httpx.get(f"{limited.url}/healthz").status_code == 200  # health checks are not limited
+
+
+def test_an_anonymous_flood_from_an_address_does_not_shut_agencies_out_of_live_alerts(
+    limited: GatewayProcess,
+) -> None:
+    """Found by the outside test: the socket's upgrade drew on the address's bucket, so anonymous
+    requests from a shared address refused every agency's live-alert connection (403)."""
+    while post(limited).status_code != 429:  # the address's bucket is empty
+        pass
+    url = limited.url.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=30) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token('ncb-be')}"}}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "connection_ack"

@@ -12,6 +12,7 @@ shape of cross-site request forgery) is refused with 415.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -21,7 +22,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode, parse
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -41,6 +42,8 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Variables are a few levels deep at most; deeper JSON is refused before anything walks it.
 MAX_JSON_DEPTH = 32
+MAX_OPERATION_NAME = 100  # characters: the name goes into the audit log and the request log
+BODY_SECONDS = 10.0
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -142,7 +145,8 @@ async def graphql(request: Request) -> Response:
     log["outcome"] = ",".join(sorted({e["extensions"]["code"] for e in errors})) or "OK"
 
     if context.record.touched:
-        operation = f"{payload.get('operationName') or 'anonymous'}:{','.join(context.record.fields)}"
+        # The operation's name as it ran: named in the body, or the document's only operation.
+        operation = f"{log.get('operation') or 'anonymous'}:{','.join(context.record.fields)}"
         entry = audit.event(
             caller.user, caller.agency_id, operation, purpose, context.record.ids,
             context.record.hit, "ERROR" if errors else "OK",
@@ -231,24 +235,23 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
     if declared and declared.isdigit() and int(declared) > limit:
         raise RequestRefused(413, Code.BAD_USER_INPUT, f"the request body exceeds {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise RequestRefused(413, Code.BAD_USER_INPUT, f"the request body exceeds {limit} bytes")
+    try:
+        # A client that trickles its body (or stops) may not hold a connection without end.
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise RequestRefused(413, Code.BAD_USER_INPUT, f"the request body exceeds {limit} bytes")
+    except TimeoutError:
+        raise RequestRefused(408, Code.BAD_USER_INPUT, f"the request body did not arrive within {BODY_SECONDS:g} s") from None
+    except ClientDisconnect:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, "the client disconnected before its body arrived") from None
     try:
         # Decoded as UTF-8 first: json.loads would also take UTF-16 and UTF-32 bodies.
-        payload = json.loads(body.decode("utf-8"), object_pairs_hook=_unique_keys)
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise RequestRefused(400, Code.BAD_USER_INPUT, "the body is not valid UTF-8") from None
-    except json.JSONDecodeError as error:
-        raise RequestRefused(400, Code.BAD_USER_INPUT, f"the body is not valid JSON: {error}") from None
-    except _DuplicateKey as error:
-        raise RequestRefused(
-            400, Code.BAD_USER_INPUT, f"the body's JSON repeats the key {str(error)[:40]!r} in one object"
-        ) from None
-    except RecursionError:
-        raise RequestRefused(400, Code.BAD_USER_INPUT, "the body's JSON is nested too deeply") from None
-    _check_json(payload)
+    payload = parse_json(text, "the body")
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         raise RequestRefused(400, Code.BAD_USER_INPUT, 'the body must be a JSON object with a "query" string')
     for key, kind in (
@@ -264,6 +267,29 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
 
 class _DuplicateKey(ValueError):
     pass
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """Strict JSON, for HTTP bodies and WebSocket messages alike: no repeated keys, no NaN or
+    Infinity, numbers of reasonable length, nesting and strings checked (``_check_json``)."""
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except _DuplicateKey as error:
+        raise RequestRefused(
+            400, Code.BAD_USER_INPUT, f"{what}'s JSON repeats the key {str(error)[:40]!r} in one object"
+        ) from None
+    except RecursionError:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, f"{what}'s JSON is nested too deeply") from None
+    except json.JSONDecodeError as error:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, f"{what} is not valid JSON: {error}") from None
+    except ValueError:  # a number of thousands of digits, NaN, Infinity
+        raise RequestRefused(400, Code.BAD_USER_INPUT, f"{what} holds a value that is not JSON or too long a number") from None
+    _check_json(value)
+    return value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -335,6 +361,8 @@ def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
     and a document of several operations without one (graphql-core would refuse too, strawberry
     would run the first)."""
     wanted: str | None = payload.get("operationName")
+    if wanted is not None and len(wanted) > MAX_OPERATION_NAME:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, f"operationName is longer than {MAX_OPERATION_NAME} characters")
     names = _operations(payload["query"], max_tokens)
     if names is None:
         return None
@@ -348,7 +376,10 @@ def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
             Code.BAD_USER_INPUT,
             "the document holds several operations: name the one to run in operationName",
         )
-    return names[0] if names else None
+    name = names[0] if names else None
+    if name is not None and len(name) > MAX_OPERATION_NAME:
+        raise RequestRefused(400, Code.BAD_USER_INPUT, f"the operation's name is longer than {MAX_OPERATION_NAME} characters")
+    return name
 
 
 async def _claims(request: Request, services: Services, log: dict[str, Any]) -> Claims | None:

@@ -1,11 +1,12 @@
 """GraphQL subscriptions over WebSocket: the ``graphql-transport-ws`` protocol on ``/graphql``.
 
 One connection, in order: the Origin (a browser page of another site is refused: cross-site
-WebSocket hijacking), the address's rate limit, the subprotocol, then ``connection_init``
-within ``INIT_TIMEOUT`` carrying ``{"Authorization": "Bearer …", "X-Purpose": …}``. The
+WebSocket hijacking), the subprotocol, then ``connection_init`` within ``INIT_TIMEOUT`` carrying ``{"Authorization": "Bearer …", "X-Purpose": …}``. The
 token is verified exactly as on HTTP (``gateway.http.auth``) and the caller read from the
 graph the same way (``gateway.store.callers``); without a token the connection is closed at
-once (4403), before anything reads the graph: the public may not subscribe. Then
+once (4403), before anything reads the graph: the public may not subscribe. As on HTTP, a
+valid token draws on its agency's rate limit and anything else on its address's, so an
+anonymous flood from a shared address cannot shut agencies behind it out. Then
 ``subscribe`` messages run subscription operations (at most ``MAX_SUBSCRIPTIONS`` at once
 per connection; queries and mutations go over HTTP), each drawing on its agency's rate
 limit like a request. Every message is at most ``GATEWAY_MAX_BODY_BYTES``.
@@ -35,7 +36,7 @@ from gateway.errors import Code, GatewayError, client_error
 from gateway.graphql.alerts import AlertContext
 from gateway.graphql.limits import refusal
 from gateway.http.auth import InvalidToken, KeysUnavailable
-from gateway.http.endpoint import RequestRefused, Services, _check_json
+from gateway.http.endpoint import RequestRefused, Services, parse_json
 from gateway.store.callers import CallerUnknown
 from gateway.store.changes import ChangeFeed
 from graph_schema.model import Purpose
@@ -75,16 +76,11 @@ def _same_origin(websocket: WebSocket) -> bool:
 async def graphql_ws(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     feed: ChangeFeed = websocket.app.state.changes
-    address = websocket.client.host if websocket.client else "unknown"
     fields: dict[str, Any] = {"path": "/graphql", "method": "WEBSOCKET"}
     started = time.perf_counter()
     if not _same_origin(websocket):
         fields["outcome"] = "ORIGIN_REFUSED"
         await websocket.close(code=1008)  # before the upgrade: HTTP 403
-        return _log(fields, started)
-    if services.per_address.take(address) > 0:
-        fields["outcome"] = Code.RATE_LIMITED.value
-        await websocket.close(code=1013)
         return _log(fields, started)
     if PROTOCOL not in websocket.scope.get("subprotocols", []):
         fields["outcome"] = "SUBPROTOCOL_REFUSED"
@@ -137,10 +133,9 @@ class Connection:
         if len(text) > self.services.max_body_bytes:
             raise Closed(4400, f"a message exceeds {self.services.max_body_bytes} bytes")
         try:
-            parsed = json.loads(text)
-            _check_json(parsed)
-        except (json.JSONDecodeError, RecursionError, RequestRefused):
-            raise Closed(4400, "the message is not valid JSON") from None
+            parsed = parse_json(text, "the message")
+        except RequestRefused as refused:
+            raise Closed(4400, refused.message[:120]) from None
         if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
             raise Closed(4400, "a message is a JSON object with a type")
         return parsed
@@ -175,6 +170,10 @@ class Connection:
             else:
                 raise Closed(4400, f"unknown message type {kind[:40]!r}")
 
+    def _anonymous_attempt(self) -> None:
+        """A connection without a valid token draws on its address's rate limit."""
+        self.services.per_address.take(self.ws.client.host if self.ws.client else "unknown")
+
     async def initialise(self, payload: Any) -> None:
         """The token and purpose, checked as on HTTP; the public is refused before anything
         reads the graph."""
@@ -182,6 +181,7 @@ class Connection:
         headers = {str(k).lower(): v for k, v in payload.items()}
         header = headers.get("authorization")
         if not isinstance(header, str):
+            self._anonymous_attempt()
             raise Closed(4403, "Forbidden: subscriptions need a token (Authorization in connection_init)")
         scheme, _, token = header.partition(" ")
         try:
@@ -189,7 +189,7 @@ class Connection:
                 raise InvalidToken("use Authorization: Bearer <token>")
             claims = await self.services.verifier.verify(token.strip())
         except InvalidToken as error:
-            self.services.per_address.take(self.ws.client.host if self.ws.client else "unknown")
+            self._anonymous_attempt()
             raise Closed(4403, f"Forbidden: the token is not valid: {error}"[:120]) from None
         except KeysUnavailable:
             raise Closed(1013, "the identity provider's key set is unavailable") from None
