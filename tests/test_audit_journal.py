@@ -153,6 +153,40 @@ def test_a_journal_left_by_a_dead_process_is_shipped_at_the_next_start_and_remov
     assert audit.verify(driver, KEY).ok
 
 
+def test_a_dead_processs_journal_that_cannot_be_shipped_yet_is_counted_and_retried_within_seconds(
+    driver: Driver, neo4j_auth: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the outside test: after a Neo4j outage the next try came a minute later, and the
+    unshipped gauge read 0 meanwhile."""
+    write_journal(tmp_path, "after-outage~0004", 4, partial_tail=False)
+    real_ship = journal.AuditJournal._ship
+    refusals = iter([True])
+
+    async def ship_after_one_refusal(self: journal.AuditJournal, chain: str, pending: list[dict[str, Any]]) -> None:
+        if chain == "after-outage~0004" and next(refusals, False):
+            raise ConnectionError("the graph is still starting")
+        await real_ship(self, chain, pending)
+
+    monkeypatch.setattr(journal.AuditJournal, "_ship", ship_after_one_refusal)
+
+    async def scenario(async_driver: Any) -> tuple[int, float]:
+        log = journal.AuditJournal(async_driver, None, KEY, tmp_path)
+        started = time.monotonic()
+        await log.start()
+        await asyncio.sleep(0.3)
+        counted = log.unshipped
+        while (tmp_path / "after-outage~0004.jsonl").exists() and time.monotonic() - started < 30:
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - started
+        await log.close()
+        return counted, took
+
+    counted, took = run(neo4j_auth, scenario)
+    assert counted == 4
+    assert took < 15, f"shipped after {took:.1f} s"
+    assert len(stored(driver, "after-outage~0004")) == 4
+
+
 def test_events_the_graph_already_holds_are_not_shipped_twice(
     driver: Driver, neo4j_auth: tuple[str, str, str], tmp_path: Path
 ) -> None:

@@ -49,6 +49,7 @@ SHIP_INTERVAL = 0.2  # seconds between shipments while events are waiting
 SHIP_BATCH = 1_000  # events per shipping statement
 COMPACT_BYTES = 1 << 20  # a journal larger than this is cut to its unshipped events
 RECOVER_EVERY = 60.0  # seconds between looks for journals left by dead processes
+RECOVER_RETRY = 2.0  # seconds before trying again when one could not be shipped
 SUFFIX = ".jsonl"
 
 # Lock the chain's head (the SET), check it is where the journal left it, then chain on; the
@@ -173,10 +174,14 @@ class AuditJournal(GroupWriter):
         self._file_lock = asyncio.Lock()  # appends against compaction
         self._ship_lock = asyncio.Lock()  # the shipper against flush
         self._wake = asyncio.Event()
+        self._orphaned = 0  # events of dead processes' journals found but not shipped yet
 
     @property
     def unshipped(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + self._orphaned
+
+    def _count(self) -> None:
+        metrics.AUDIT_UNSHIPPED.set(self.unshipped)
 
     async def start(self) -> None:
         if reason := problem(self._directory):
@@ -221,7 +226,7 @@ class AuditJournal(GroupWriter):
                 await asyncio.to_thread(self._file.append, _encode(chained))
                 self._head = head
                 self._pending.extend(chained)
-                metrics.AUDIT_UNSHIPPED.set(len(self._pending))
+                self._count()
         except JournalDamaged as error:
             self._broken = "the audit journal is damaged"
             log.error("audit journal write failed and could not be cut back: %s", error.strerror)
@@ -233,12 +238,15 @@ class AuditJournal(GroupWriter):
 
     async def _ship_forever(self) -> None:
         loop = asyncio.get_running_loop()
-        recovered_at = -RECOVER_EVERY
+        recover_at = 0.0
         while True:
             try:
-                if loop.time() - recovered_at >= RECOVER_EVERY:
-                    recovered_at = loop.time()
+                if loop.time() >= recover_at:
+                    # Soon again if a journal of a dead process is still waiting (the graph
+                    # was down): its events are on disk only until then.
+                    recover_at = loop.time() + RECOVER_RETRY
                     await self._recover()
+                    recover_at = loop.time() + RECOVER_EVERY
                 if self._pending:
                     await self.flush()
                     await self._compact()
@@ -251,7 +259,7 @@ class AuditJournal(GroupWriter):
                 log.warning("audit journal shipping failed (%s); retrying", type(error).__name__)
             await asyncio.sleep(SHIP_INTERVAL)  # events gather meanwhile: one statement ships them
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(RECOVER_EVERY):
+                async with asyncio.timeout(max(recover_at - loop.time(), 0.0)):
                     await self._wake.wait()
             self._wake.clear()
 
@@ -268,7 +276,7 @@ class AuditJournal(GroupWriter):
                 record = await result.single()
                 if record is not None and record["written"] == len(batch):
                     del pending[: len(batch)]
-                    metrics.AUDIT_UNSHIPPED.set(len(self._pending))
+                    self._count()
                     continue
                 # Not where the batch begins: an earlier attempt may have committed although its
                 # answer was lost. Drop what the head already holds and go on.
@@ -287,6 +295,7 @@ class AuditJournal(GroupWriter):
     async def _recover(self) -> None:
         """Ship and remove the journals of processes that are gone (their files are unlocked)."""
         own = self._file.path if self._file else None
+        self._orphaned = 0
         for path in sorted(self._directory.glob("*" + SUFFIX)):
             if path == own:
                 continue
@@ -296,11 +305,16 @@ class AuditJournal(GroupWriter):
                 continue
             try:
                 events = await asyncio.to_thread(read_journal, path)
+                found = len(events)
                 chains = {e.get("chain") for e in events}
                 if len(chains) > 1:
                     raise ChainConflict(f"{path.name} holds events of several chains")
+                self._orphaned += found
+                self._count()
                 if events:
                     await self._ship(events[0]["chain"], events)
+                self._orphaned -= found
+                self._count()
             except (ChainConflict, ValueError) as error:
                 # Kept aside for a person to look at; it is not retried every minute.
                 log.error("audit journal %s cannot be shipped: %s", path.name, error)
@@ -311,7 +325,7 @@ class AuditJournal(GroupWriter):
                 orphan.close(remove=False)
                 raise
             orphan.close(remove=True)
-            log.info("audit journal %s of a stopped process shipped (%d events)", path.name, len(events))
+            log.info("audit journal %s of a stopped process shipped (%d events on disk)", path.name, found)
 
 
 def _already_shipped(pending: list[dict[str, Any]], head_seq: int, head_hash: str) -> int:
