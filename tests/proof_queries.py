@@ -4,13 +4,14 @@ Every query is scoped to the proof's own records (see ``tests.proof_world``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from hypothesis import strategies as st
 
 from tests import proof_world as w
-from tests.reference_policy import Field, cursor
+from tests.reference_policy import Field, list_order
 
 # --- Callers ------------------------------------------------------------------------------
 
@@ -241,12 +242,26 @@ def _connection_fields(draw: st.DrawFn, type_name: str, first: int) -> tuple[Fie
     return tuple(out)
 
 
-def _page_args(draw: st.DrawFn) -> list[tuple[str, Any]]:
-    args: list[tuple[str, Any]] = [("first", draw(st.integers(1, 6)))]
-    after = draw(st.none() | st.integers(0, 3))
-    if after is not None:
-        args.append(("after", cursor(after)))
-    return args
+def _after(draw: st.DrawFn, g: w.Graph, root: str, sort: str | None) -> str | None:
+    """No cursor; a keyset cursor at any record of the root's type (visible or not: a cursor
+    is a position in the order, and one made by hand may name any); one issued for another
+    order; or text that is no cursor (an offset cursor of the old API among them)."""
+    kind = draw(st.sampled_from(("none", "none", "row", "row", "row", "other", "garbage")))
+    records = {"persons": g.persons, "notices": g.notices, "diffusions": g.diffusions,
+               "asylumApplications": g.applications}[root]  # fmt: skip
+    if kind == "none" or (kind != "garbage" and not records):
+        return None
+    record = draw(st.sampled_from(sorted(records, key=str)))
+    if kind == "row":
+        return list_order(root, sort).cursor(records[record])
+    if kind == "other":
+        sorts = {"persons": "DATE_OF_BIRTH_ASC", "notices": "PUBLISHED_AT_DESC", "diffusions": "SENT_AT_ASC",
+                 "asylumApplications": "LODGED_AT_ASC"}  # fmt: skip
+        other = sorts[root] if sort != sorts[root] else None
+        return list_order(root, other).cursor(records[record])
+    return draw(
+        st.sampled_from(("garbage", "bzo5", base64.urlsafe_b64encode(b"o:3").decode(), "W10", "WzEsIngiXQ"))
+    )
 
 
 def _maybe(draw: st.DrawFn, options: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
@@ -264,7 +279,7 @@ def lists(draw: st.DrawFn, g: w.Graph) -> tuple[Field, ...]:
     """A filtered, sorted, paged list, scoped to the proof's records by a private country, a
     proof person or a proof name."""
     root = draw(st.sampled_from(("persons", "notices", "diffusions", "asylumApplications")))
-    args = _page_args(draw)
+    args: list[tuple[str, Any]] = [("first", draw(st.integers(1, 6)))]
     people = sorted(g.persons)[:10]
     flt: dict[str, Any]
     if root == "persons":
@@ -313,6 +328,9 @@ def lists(draw: st.DrawFn, g: w.Graph) -> tuple[Field, ...]:
     sort = draw(st.none() | st.sampled_from(sorts))
     if sort:
         args.append(("sort", Enum(sort)))
+    after = _after(draw, g, root, sort)
+    if after is not None:
+        args.append(("after", after))
     fields = _connection_fields(draw, node, args[0][1])
     return (Field(root, fields, tuple(args)),)
 

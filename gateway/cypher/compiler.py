@@ -12,8 +12,7 @@ its reference under the key ``~ref`` for the audit (R15).
 
 from __future__ import annotations
 
-import base64
-import binascii
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +24,10 @@ import strawberry
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from gateway.cypher import cursors
+from gateway.cypher.cursors import Cursor, Key, Kind, Order
 from gateway.cypher.names import lucene_query
-from gateway.cypher.pieces import FALSE, NULL, Expr, Param, Pred, Projection, Var, all_of, name
+from gateway.cypher.pieces import FALSE, NULL, TRUE, Expr, Param, Pred, Projection, Var, all_of, name
 from gateway.errors import Code, GatewayError
 from gateway.graphql.types import (
     DIFFUSION_ORDER,
@@ -58,21 +59,37 @@ Selection = SelectedField | FragmentSpread | InlineFragment
 class Statement:
     cypher: str
     params: dict[str, Any]
+    order: Order | None = None  # a connection's order: its cursors are made in it
 
 
 @dataclass(frozen=True)
 class Page:
+    """How much of a connection to answer: ``first`` rows after the ``after`` cursor."""
+
     first: int
-    offset: int
+    after: Cursor | None = None
+    after_text: str = ""  # as sent, to quote the start of a refused one
 
 
 @dataclass(frozen=True)
 class FieldMap:
-    """Where a GraphQL field's value lives (types.py), and whether it is a list."""
+    """Where a GraphQL field's value lives (types.py), whether it is a list, and the kind of
+    scalar it holds (for a cursor's values; None for others)."""
 
     graph: Prop | Computed | Relation | None
     is_list: bool
     nullable: bool
+    kind: Kind | None = None
+
+
+def _kind(annotation: Any) -> Kind | None:
+    if annotation is datetime.datetime:
+        return "datetime"
+    if annotation is datetime.date:
+        return "date"
+    if annotation in (str, strawberry.ID):
+        return "string"
+    return {float: "float", int: "int"}.get(annotation)  # type: ignore[return-value]
 
 
 @cache
@@ -85,7 +102,7 @@ def _fields(schema: strawberry.Schema, type_name: str) -> dict[str, FieldMap]:
         nullable = isinstance(f.type, StrawberryOptional)
         inner = f.type.of_type if isinstance(f.type, StrawberryOptional) else f.type
         out[schema.config.name_converter.get_graphql_name(f)] = FieldMap(
-            f.metadata.get(GRAPH), isinstance(inner, StrawberryList), nullable
+            f.metadata.get(GRAPH), isinstance(inner, StrawberryList), nullable, _kind(inner)
         )
     return out
 
@@ -136,23 +153,12 @@ def selects(selections: Sequence[Selection], field_name: str) -> bool:
 
 
 def page(first: int, after: str | None) -> Page:
+    """The page asked for; the cursor's shape is checked here, its order when compiled."""
     if not 1 <= first <= MAX_FIRST:
         raise GatewayError(Code.BAD_USER_INPUT, f"first must be between 1 and {MAX_FIRST}, got {first}")
-    return Page(first, decode_cursor(after) + 1 if after else 0)
-
-
-def encode_cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{index}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith("o:") and text[2:].isdigit() and len(text) < 12:
-            return int(text[2:])
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise GatewayError(Code.BAD_USER_INPUT, f"after is not a cursor this API issued: {cursor!r}")
+    if after is None:
+        return Page(first)
+    return Page(first, cursors.decode(after), after)
 
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -228,25 +234,30 @@ class Compiler:
         return None if predicate.is_false else (rel, t, predicate)
 
     def order(self, type_name: str, v: Var, keys: Sequence[SortKey], asked: bool = False) -> str:
-        """``ORDER BY`` text for the keys, each read through the view, then the type's key.
-        A key the caller may not read is refused when the caller asked for it, and
-        otherwise replaced by its fallback or left out (DECISIONS 2, 3)."""
+        """``ORDER BY`` text for the keys (see ``ordering``)."""
+        return self.ordering(type_name, v, keys, asked).by()
+
+    def ordering(self, type_name: str, v: Var, keys: Sequence[SortKey], asked: bool = False) -> Order:
+        """The keys, each read through the view, then the type's key. A key the caller may
+        not read is refused when the caller asked for it, and otherwise replaced by its
+        fallback or left out (DECISIONS 2, 3)."""
+        fields = _fields(self.schema, type_name)
+        tie = SortKey(KEY.get(type_name, "id"))
         parts = []
-        for key in keys:
+        for key in (*keys, tie):
             k: SortKey | None = key
             expression = None
             while k is not None and expression is None:
                 expression = self.field(type_name, k.field, v)
-                if expression is None and asked:
+                if expression is None and asked and key is not tie:
                     raise GatewayError(Code.BAD_USER_INPUT, f"you may not sort by {key.field}")
                 if expression is None:
                     k = k.fallback
             if k is not None and expression is not None:
-                parts.append(f"{expression} {'DESC' if k.descending else 'ASC'}")
-        tie = self.field(type_name, KEY.get(type_name, "id"), v)
-        if tie is not None:
-            parts.append(f"{tie} ASC")
-        return f"ORDER BY {', '.join(parts)} " if parts else ""
+                kind = fields[k.field].kind
+                assert kind is not None, f"{type_name}.{k.field} is not a scalar to sort by"
+                parts.append(Key(k.field, expression, k.descending, kind))
+        return Order(type_name, tuple(parts))
 
     # --- filters, through the view ---------------------------------------------------
 
@@ -370,38 +381,59 @@ class Compiler:
         With a count and a page, the matches are found once: their node references are
         collected (references, never projections), counted, and the page is cut from them,
         so every row's predicates are evaluated once rather than once for the count and once
-        for the page (half the db hits). A count alone counts and collects nothing."""
+        for the page (half the db hits). A count alone counts and collects nothing.
+
+        A page after a cursor holds the rows past the cursor's position in the order
+        (keyset, ``gateway.cypher.cursors``), found as the first page is, never by counting
+        past the earlier rows. With no row to read (FALSE) a cursor has nothing to be
+        checked against, and the page is empty whatever it says."""
         v = Var("v")
         source = source or f"MATCH ({v}:{name(label)})"
         where = all_of(self.visible(label, v), *conditions)
-        order = self.order(label, v, sort, asked)
+        order = self.ordering(label, v, sort, asked)
+        beyond = TRUE
+        if pg.after is not None and not where.is_false:
+            beyond = cursors.after(order, pg.after, pg.after_text, self.parameter)
         nodes = sub(selections, "edges", "node")
-        window = f"{order}SKIP {self.parameter(pg.offset)} LIMIT {self.parameter(pg.first + 1)} "
-        rows = f"RETURN collect({self.projection(label, v, nodes)}) AS rows }} "
+        window = f"{order.by()}LIMIT {self.parameter(pg.first + 1)} "
+        rows = f"RETURN collect({self.projection(label, v, nodes)}) AS rows, collect({order.values()}) AS keys }} "
         parts = []
         if selects(selections, "totalCount") and not selects(selections, "edges"):
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN count({v}) AS total }} ")
-            parts.append("RETURN total, [] AS rows")
+            parts.append("RETURN total, [] AS rows, [] AS keys")
         elif selects(selections, "totalCount"):
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN collect({v}) AS matched }} ")
-            parts.append(f"CALL (matched) {{ UNWIND matched AS {v} WITH {v} {window}{rows}")
-            parts.append("RETURN size(matched) AS total, rows")
+            after = "" if beyond.is_true else f"WHERE {beyond} "
+            parts.append(f"CALL (matched) {{ UNWIND matched AS {v} WITH {v} {after}{window}{rows}")
+            parts.append("RETURN size(matched) AS total, rows, keys")
         else:
-            parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} WITH {v} {window}{rows}")
-            parts.append("RETURN -1 AS total, rows")
-        return self.statement("".join(parts))
+            parts.append(
+                f"CALL () {{ {source} WITH {v} WHERE {all_of(where, beyond)} WITH {v} {window}{rows}"
+            )
+            parts.append("RETURN -1 AS total, rows, keys")
+        statement = self.statement("".join(parts))
+        statement.order = order
+        return statement
 
 
 def shape_connection(
-    selections: Sequence[Selection], rows: list[dict[str, Any]], total: int, pg: Page
+    selections: Sequence[Selection],
+    rows: list[dict[str, Any]],
+    total: int,
+    pg: Page,
+    keys: list[list[Any]],
+    order: Order | None,
 ) -> dict[str, Any]:
-    """The connection's wrapper fields, by response key, around the rows of one page."""
+    """The connection's wrapper fields, by response key, around the rows of one page; each
+    row's cursor is made of its ``keys`` in the statement's ``order``."""
     has_next = len(rows) > pg.first
-    rows = rows[: pg.first]
-    edges = [{"cursor": encode_cursor(pg.offset + i), "node": r} for i, r in enumerate(rows)]
+    rows, keys = rows[: pg.first], keys[: pg.first]
+    assert order is not None or not rows, "a connection's statement carries its order"
+    tag = order.tag if order is not None else ""
+    edges = [{"cursor": cursors.encode(tag, k), "node": r} for r, k in zip(rows, keys, strict=True)]
     info = {
         "hasNextPage": has_next,
-        "hasPreviousPage": pg.offset > 0,
+        "hasPreviousPage": pg.after is not None,
         "startCursor": edges[0]["cursor"] if edges else None,
         "endCursor": edges[-1]["cursor"] if edges else None,
     }
