@@ -180,6 +180,28 @@ def test_a_page_after_a_cursor_seeks_past_it_instead_of_skipping_rows() -> None:
     assert "UNWIND matched AS v WITH v WHERE" in cypher  # the count is of every match, the page is cut after
 
 
+def test_a_page_without_a_count_reads_in_its_first_keys_order_and_nulls_only_when_short() -> None:
+    """The rows with a value come in the index's order (the scan stops at the page); the
+    rows without one are read only if the page is not full yet: after them ascending..."""
+    cypher, _ = compile_query("{ persons(first: 5) { edges { node { id } } } }", NCB_FR)[0]
+    valued = cypher.index("WHERE ((v.familyName IS NOT NULL)")
+    null = cypher.index("WHERE size(b0) < $")
+    assert valued < null < cypher.index("v.familyName IS NULL") and "UNWIND (b0 + b1)[..$" in cypher
+    # ... and before them descending; past a null cursor ascending, only the nulls are left.
+    cypher, _ = compile_query("{ persons(first: 5, sort: FAMILY_NAME_DESC) { edges { node { id } } } }", GS)[
+        0
+    ]
+    assert cypher.index("v.familyName IS NULL") < cypher.index("v.familyName IS NOT NULL")
+    at_null = cursors.encode("Person:familyName,id", [None, "P-1"])
+    cypher, _ = compile_query(
+        f'{{ persons(first: 5, after: "{at_null}") {{ edges {{ node {{ id }} }} }} }}', GS
+    )[0]
+    assert "IS NOT NULL" not in cypher and "b1" not in cypher
+    # A name search reads from the full-text index: its order is a sort.
+    cypher, _ = compile_query('{ persons(filter: {name: "Ivanov"}) { edges { node { id } } } }', GS)[0]
+    assert "b0" not in cypher and "ORDER BY v.familyName ASC, v.id ASC LIMIT" in cypher
+
+
 def test_the_cursor_follows_the_order_the_caller_reads() -> None:
     """The public cannot read requestedAt: its default notice order is publishedAt, and a
     cursor of the requestedAt order is refused rather than compared with a hidden field."""

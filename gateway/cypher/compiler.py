@@ -386,27 +386,36 @@ class Compiler:
         A page after a cursor holds the rows past the cursor's position in the order
         (keyset, ``gateway.cypher.cursors``), found as the first page is, never by counting
         past the earlier rows. With no row to read (FALSE) a cursor has nothing to be
-        checked against, and the page is empty whatever it says."""
+        checked against, and the page is empty whatever it says. A page without a count is
+        read in the order of its first sort key's index where it can be (``_seek``), so its
+        row predicates are evaluated only until the page is full."""
         v = Var("v")
+        source_given = source is not None
         source = source or f"MATCH ({v}:{name(label)})"
         where = all_of(self.visible(label, v), *conditions)
         order = self.ordering(label, v, sort, asked)
+        counted = selects(selections, "totalCount")
+        seek = None if counted else self._seek(label, v, where, order, pg, source_given)
         beyond = TRUE
-        if pg.after is not None and not where.is_false:
+        if seek is None and pg.after is not None and not where.is_false:
             beyond = cursors.after(order, pg.after, pg.after_text, self.parameter)
         nodes = sub(selections, "edges", "node")
-        window = f"{order.by()}LIMIT {self.parameter(pg.first + 1)} "
         rows = f"RETURN collect({self.projection(label, v, nodes)}) AS rows, collect({order.values()}) AS keys }} "
         parts = []
-        if selects(selections, "totalCount") and not selects(selections, "edges"):
+        if counted and not selects(selections, "edges"):
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN count({v}) AS total }} ")
             parts.append("RETURN total, [] AS rows, [] AS keys")
-        elif selects(selections, "totalCount"):
+        elif counted:
+            window = f"{order.by()}LIMIT {self.parameter(pg.first + 1)} "
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN collect({v}) AS matched }} ")
             after = "" if beyond.is_true else f"WHERE {beyond} "
             parts.append(f"CALL (matched) {{ UNWIND matched AS {v} WITH {v} {after}{window}{rows}")
             parts.append("RETURN size(matched) AS total, rows, keys")
+        elif seek is not None:
+            parts.append(f"CALL () {{ {seek}{rows}")
+            parts.append("RETURN -1 AS total, rows, keys")
         else:
+            window = f"{order.by()}LIMIT {self.parameter(pg.first + 1)} "
             parts.append(
                 f"CALL () {{ {source} WITH {v} WHERE {all_of(where, beyond)} WITH {v} {window}{rows}"
             )
@@ -414,6 +423,43 @@ class Compiler:
         statement = self.statement("".join(parts))
         statement.order = order
         return statement
+
+    def _seek(
+        self, label: str, v: Var, where: Pred, order: Order, pg: Page, source_given: bool
+    ) -> str | None:
+        """A page without a count, found in the order of an index on its first sort key:
+        the rows where that key has a value, read in the index's order, so the scan (and the
+        row predicates, the costly part) stops once the page is full; then, only if the page
+        is not full yet, the rows where it is null (Neo4j orders them last ascending, first
+        descending: the branches run in that order). Text that leaves the page's rows as
+        ``v``; None when the first key is not a stored property read as is (or the rows come
+        from a full-text search), and the plain sort does."""
+        first = order.keys[0] if order.keys else None
+        if source_given or first is None or len(order.keys) < 2 or where.is_false:
+            return None
+        k = first.expression
+        if not re.fullmatch(rf"{v}\.[A-Za-z_][A-Za-z0-9_]*", str(k)):
+            return None
+        valued, null = cursors.split(order, pg.after, pg.after_text, self.parameter)
+        n = self.parameter(pg.first + 1)
+        branches = [
+            (Pred(f"{k} IS NOT NULL"), valued),
+            (Pred(f"{k} IS NULL"), null),
+        ]
+        if first.descending:
+            branches.reverse()
+        kept = [all_of(has, part, where) for has, part in branches if not part.is_false]
+        text, found = "", list[str]()
+        for i, predicate in enumerate(kept):
+            b = f"b{i}"
+            short = f"WITH {', '.join(found)} WHERE size({' + '.join(found)}) < {n} " if found else ""
+            text += (
+                f"CALL ({', '.join(found)}) {{ {short}MATCH ({v}:{name(label)}) WHERE {predicate} "
+                f"WITH {v} {order.by()}LIMIT {n} RETURN collect({v}) AS {b} }} "
+            )
+            found.append(b)
+        together = " + ".join(found) if found else "[]"
+        return f"{text}UNWIND ({together})[..{n}] AS {v} "
 
 
 def shape_connection(

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import neo4j.time
 
-from gateway.cypher.pieces import Expr, Param, Pred, all_of, any_of
+from gateway.cypher.pieces import FALSE, TRUE, Expr, Param, Pred, all_of, any_of
 from gateway.errors import Code, GatewayError
 
 VERSION = 1
@@ -137,6 +137,29 @@ def after(order: Order, cursor: Cursor, text: str, parameter: Callable[[Any], Pa
         raise _refused("is not a cursor this API issued", text)
     values = [_value(k, v, text) for k, v in zip(order.keys, cursor.values, strict=True)]
     return _beyond(order.keys, values, parameter)
+
+
+def split(
+    order: Order, cursor: Cursor | None, text: str, parameter: Callable[[Any], Param]
+) -> tuple[Pred, Pred]:
+    """The rows after the cursor (all rows without one) as two predicates: for the rows whose
+    first key has a value, and for those where it is null. Each half can then be read in the
+    order of an index on that key, which stops at the page instead of sorting every row."""
+    if cursor is None:
+        return TRUE, TRUE
+    if cursor.tag != order.tag or len(cursor.values) != len(order.keys):
+        raise _refused("was issued for another sort order: page with the sort it came from", text)
+    if cursor.values[-1] is None:
+        raise _refused("is not a cursor this API issued", text)
+    values = [_value(k, v, text) for k, v in zip(order.keys, cursor.values, strict=True)]
+    key, k = order.keys[0], order.keys[0].expression
+    rest = _beyond(order.keys[1:], values[1:], parameter) if len(order.keys) > 1 else FALSE
+    if values[0] is None:
+        return (TRUE if key.descending else FALSE), rest
+    p = parameter(values[0])
+    if key.descending:
+        return all_of(k.compare("<=", p), any_of(k.compare("<", p), rest)), FALSE
+    return all_of(k.compare(">=", p), any_of(k.compare(">", p), rest)), TRUE
 
 
 def _value(key: Key, value: Any, text: str) -> Any:
