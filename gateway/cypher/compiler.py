@@ -452,11 +452,19 @@ class Compiler:
         text, found = "", list[str]()
         for i, predicate in enumerate(kept):
             b = f"b{i}"
-            short = f"WITH {', '.join(found)} WHERE size({' + '.join(found)}) < {n} " if found else ""
-            text += (
-                f"CALL ({', '.join(found)}) {{ {short}MATCH ({v}:{name(label)}) WHERE {predicate} "
-                f"WITH {v} {order.by()}LIMIT {n} RETURN collect({v}) AS {b} }} "
+            branch = (
+                f"MATCH ({v}:{name(label)}) WHERE {predicate} "
+                f"WITH {v} {order.by()}LIMIT {n} RETURN collect({v}) AS {'found' if found else b}"
             )
+            if found:
+                # Read only when the page is short. The check comes before a subquery of its
+                # own: in one with the MATCH, the planner would scan first and filter after.
+                earlier = ", ".join(found)
+                branch = (
+                    f"WITH {earlier} WHERE size({' + '.join(found)}) < {n} CALL () {{ {branch} }} "
+                    f"RETURN coalesce(head(collect(found)), []) AS {b}"
+                )
+            text += f"CALL ({', '.join(found)}) {{ {branch} }} "
             found.append(b)
         together = " + ".join(found) if found else "[]"
         return f"{text}UNWIND ({together})[..{n}] AS {v} "
