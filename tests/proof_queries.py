@@ -249,19 +249,18 @@ def _after(draw: st.DrawFn, g: w.Graph, root: str, sort: str | None) -> str | No
     kind = draw(st.sampled_from(("none", "none", "row", "row", "row", "other", "garbage")))
     records = {"persons": g.persons, "notices": g.notices, "diffusions": g.diffusions,
                "asylumApplications": g.applications}[root]  # fmt: skip
-    if kind == "none" or (kind != "garbage" and not records):
+    if kind == "garbage":
+        old = base64.urlsafe_b64encode(b"o:3").decode()
+        return draw(st.sampled_from(("garbage", "bzo5", old, "W10", "WzEsIngiXQ")))
+    if kind == "none" or not records:
         return None
     record = draw(st.sampled_from(sorted(records, key=str)))
     if kind == "row":
         return list_order(root, sort).cursor(records[record])
-    if kind == "other":
-        sorts = {"persons": "DATE_OF_BIRTH_ASC", "notices": "PUBLISHED_AT_DESC", "diffusions": "SENT_AT_ASC",
-                 "asylumApplications": "LODGED_AT_ASC"}  # fmt: skip
-        other = sorts[root] if sort != sorts[root] else None
-        return list_order(root, other).cursor(records[record])
-    return draw(
-        st.sampled_from(("garbage", "bzo5", base64.urlsafe_b64encode(b"o:3").decode(), "W10", "WzEsIngiXQ"))
-    )
+    sorts = {"persons": "DATE_OF_BIRTH_ASC", "notices": "PUBLISHED_AT_DESC", "diffusions": "SENT_AT_ASC",
+             "asylumApplications": "LODGED_AT_ASC"}  # fmt: skip
+    other = sorts[root] if sort != sorts[root] else None  # "other": a cursor of another order
+    return list_order(root, other).cursor(records[record])
 
 
 def _maybe(draw: st.DrawFn, options: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
