@@ -430,24 +430,20 @@ class Compiler:
         """A page without a count, found in the order of an index on its first sort key:
         the rows where that key has a value, read in the index's order, so the scan (and the
         row predicates, the costly part) stops once the page is full; then, only if the page
-        is not full yet, the rows where it is null (Neo4j orders them last ascending, first
-        descending: the branches run in that order). Text that leaves the page's rows as
-        ``v``; None when the first key is not a stored property read as is (or the rows come
-        from a full-text search), and the plain sort does."""
+        is not full yet, the rows where it is null (Neo4j orders them last ascending). Text
+        that leaves the page's rows as ``v``; None when the first key is descending, is not a
+        stored property read as is, or the rows come from a full-text search: the plain sort."""
         first = order.keys[0] if order.keys else None
-        if source_given or first is None or len(order.keys) < 2 or where.is_false:
+        if source_given or first is None or first.descending or len(order.keys) < 2 or where.is_false:
+            # Descending, the nulls come first: finding them is a scan of every row, each page
+            # (and an NCB's predicate led the planner to other indexes, measured): sorted.
             return None
         k = first.expression
         if not re.fullmatch(rf"{v}\.[A-Za-z_][A-Za-z0-9_]*", str(k)):
             return None
         valued, null = cursors.split(order, pg.after, pg.after_text, self.parameter)
         n = self.parameter(pg.first + 1)
-        branches = [
-            (Pred(f"{k} IS NOT NULL"), valued),
-            (Pred(f"{k} IS NULL"), null),
-        ]
-        if first.descending:
-            branches.reverse()
+        branches = [(Pred(f"{k} IS NOT NULL"), valued), (Pred(f"{k} IS NULL"), null)]
         kept = [all_of(has, part, where) for has, part in branches if not part.is_false]
         text, found = "", list[str]()
         for i, predicate in enumerate(kept):
