@@ -242,7 +242,7 @@ def _connection_fields(draw: st.DrawFn, type_name: str, first: int) -> tuple[Fie
     return tuple(out)
 
 
-def _after(draw: st.DrawFn, g: w.Graph, root: str, sort: str | None) -> str | None:
+def _after(draw: st.DrawFn, g: w.Graph, root: str, sort: str | None, flt: dict[str, Any]) -> str | None:
     """No cursor; a keyset cursor at any record of the root's type (visible or not: a cursor
     is a position in the order, and one made by hand may name any); one issued for another
     order; or text that is no cursor (an offset cursor of the old API among them)."""
@@ -254,13 +254,28 @@ def _after(draw: st.DrawFn, g: w.Graph, root: str, sort: str | None) -> str | No
         return draw(st.sampled_from(("garbage", "bzo5", old, "W10", "WzEsIngiXQ")))
     if kind == "none" or not records:
         return None
-    record = draw(st.sampled_from(sorted(records, key=str)))
+    # Mostly a record in the list's scope, so that the page after it is often not empty.
+    scoped = [k for k, r in records.items() if _in_scope(r, flt)]
+    record = draw(st.sampled_from(sorted(scoped if scoped and draw(st.booleans()) else records, key=str)))
     if kind == "row":
         return list_order(root, sort).cursor(records[record])
     sorts = {"persons": "DATE_OF_BIRTH_ASC", "notices": "PUBLISHED_AT_DESC", "diffusions": "SENT_AT_ASC",
              "asylumApplications": "LODGED_AT_ASC"}  # fmt: skip
     other = sorts[root] if sort != sorts[root] else None  # "other": a cursor of another order
     return list_order(root, other).cursor(records[record])
+
+
+def _in_scope(record: Any, flt: dict[str, Any]) -> bool:
+    if "nationality" in flt:
+        return flt["nationality"] in record.nationalities
+    if "subjectId" in flt:
+        return bool(record.subject == flt["subjectId"])
+    country = flt.get("sourceCountry") or flt.get("senderCountry")
+    if country:
+        return w.source_country(record) == country
+    if "receivingCountry" in flt:
+        return bool(record.receiving == flt["receivingCountry"])
+    return True
 
 
 def _maybe(draw: st.DrawFn, options: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
@@ -327,7 +342,7 @@ def lists(draw: st.DrawFn, g: w.Graph) -> tuple[Field, ...]:
     sort = draw(st.none() | st.sampled_from(sorts))
     if sort:
         args.append(("sort", Enum(sort)))
-    after = _after(draw, g, root, sort)
+    after = _after(draw, g, root, sort, flt)
     if after is not None:
         args.append(("after", after))
     fields = _connection_fields(draw, node, args[0][1])

@@ -73,16 +73,21 @@ def test_a_cursor_is_opaque_text_that_decodes_to_its_order_and_values() -> None:
     )
 
 
-def test_instants_are_written_in_utc_to_the_nanosecond_whatever_their_zone() -> None:
+def test_instants_keep_their_offset_and_nanoseconds_and_come_back_with_a_fixed_offset() -> None:
+    """Neo4j orders equal instants by zone: the parameter must be the stored ``Z``, not the
+    zone ``UTC`` the driver makes of ``+00:00`` (the row at the cursor would come again)."""
     plus_two = timezone(timedelta(hours=2))
     stored = neo4j.time.DateTime(2024, 5, 6, 9, 8, 9, 5, tzinfo=plus_two)
-    shown = datetime(2024, 5, 6, 9, 8, 9, tzinfo=plus_two)
+    shown = datetime(2024, 5, 6, 9, 8, 9, tzinfo=UTC)
     assert (
-        cursors.decode(cursors.encode("t", [stored, "x"])).values[0] == "2024-05-06T07:08:09.000000005+00:00"
+        cursors.decode(cursors.encode("t", [stored, "x"])).values[0] == "2024-05-06T09:08:09.000000005+02:00"
     )
-    assert (
-        cursors.decode(cursors.encode("t", [shown, "x"])).values[0] == "2024-05-06T07:08:09.000000000+00:00"
-    )
+    text = cursors.encode(NOTICES.tag, [shown, "x"])
+    assert cursors.decode(text).values[0] == "2024-05-06T09:08:09.000000000+00:00"
+    params: dict[str, Any] = {}
+    cursors.after(NOTICES, cursors.decode(text), text, _params(params))
+    instant = next(v for v in params.values() if isinstance(v, neo4j.time.DateTime))
+    assert instant.tzinfo == UTC and instant.to_native() == shown
     values = (date(1980, 1, 2), None, 0.5, "x")
     assert cursors.decode(cursors.encode("t", values)).values == ("1980-01-02", None, 0.5, "x")
     assert cursors.decode(cursors.encode("t", [7, "x"])).values == (7, "x")

@@ -9,8 +9,8 @@ the first one, without counting its way past every earlier row.
 
 On the wire a cursor is opaque: the unpadded base64url text of the compact JSON array
 ``[1, "<type>:<order>", value, ..., id]`` (the format version, the order it was issued for,
-e.g. ``Notice:-requestedAt,id``, then the values: dates ISO, instants in UTC to the
-nanosecond). A cursor holds only values of fields the caller may read and sort by, which it
+e.g. ``Notice:-requestedAt,id``, then the values: dates ISO, instants ISO to the nanosecond
+with the offset they are stored with). A cursor holds only values of fields the caller may read and sort by, which it
 was shown; one made by hand only bounds a range of those fields, as a filter on them could,
 so cursors are checked for shape, order and types rather than signed.
 """
@@ -23,9 +23,9 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from datetime import date as py_date
 from datetime import datetime as py_datetime
+from datetime import timezone
 from typing import Any, Literal
 
 import neo4j.time
@@ -40,7 +40,7 @@ ECHO = 12  # characters of a refused cursor quoted back, never the whole input
 
 Kind = Literal["string", "date", "datetime", "float", "int"]
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}\+00:00$")
+INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}[+-]\d{2}:\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _wire(value: Any) -> Any:
     if isinstance(value, neo4j.time.DateTime | py_datetime):
         if not isinstance(value, neo4j.time.DateTime):
             value = neo4j.time.DateTime.from_native(value)
-        return value.astimezone(UTC).iso_format()
+        return value.iso_format()  # with its own offset: see _instant
     if isinstance(value, neo4j.time.Date | py_date):
         return value.isoformat()
     return value
@@ -185,10 +185,20 @@ def _value(key: Key, value: Any, text: str) -> Any:
         if key.kind == "date" and DATE.match(value):
             return neo4j.time.Date.from_iso_format(value)
         if key.kind == "datetime" and INSTANT.match(value):
-            return neo4j.time.DateTime.from_iso_format(value)
+            return _instant(value)
     except ValueError:
         pass
     raise wrong
+
+
+def _instant(text: str) -> neo4j.time.DateTime:
+    """An instant with a fixed offset, as the gateway stores instants. Neo4j orders equal
+    instants by their zones, and the driver would send ``+00:00`` as the zone ``UTC``, which
+    sorts after the stored ``Z``: the row at the cursor would come again."""
+    value = neo4j.time.DateTime.from_iso_format(text)
+    offset = value.utcoffset()
+    assert offset is not None
+    return value.replace(tzinfo=timezone(offset))
 
 
 def _beyond(keys: Sequence[Key], values: Sequence[Any], parameter: Callable[[Any], Param]) -> Pred:
