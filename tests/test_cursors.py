@@ -315,3 +315,24 @@ def test_a_cursor_of_another_order_or_list_is_refused(client: Client, people: An
         assert "another sort order" in body["errors"][0]["message"]
     body = client.post(PAGE, {"after": "bzo5", "sort": None}, agency="gs").json()  # an old offset cursor
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+NOTICE_PAGE = """query($first: Int!, $after: String) { notices(first: $first, after: $after) {
+  pageInfo { hasNextPage endCursor } edges { node { id requestedAt } } } }"""
+
+
+def test_paging_by_instants_neither_repeats_nor_skips_a_row(client: Client) -> None:
+    """Notices newest first: the keys are instants, compared with the stored offset (an
+    instant sent with another zone orders apart from an equal stored one)."""
+    whole = client.data(NOTICE_PAGE, {"first": 100, "after": None}, agency="gs")["notices"]
+    expected = [e["node"]["id"] for e in whole["edges"]]
+    seen: list[str] = []
+    after = None
+    while len(seen) < len(expected):
+        page = client.data(NOTICE_PAGE, {"first": 7, "after": after}, agency="gs")["notices"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(expected) > 7
+    assert seen[: len(expected)] == expected

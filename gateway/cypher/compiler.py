@@ -381,7 +381,8 @@ class Compiler:
         With a count and a page, the matches are found once: their node references are
         collected (references, never projections), counted, and the page is cut from them,
         so every row's predicates are evaluated once rather than once for the count and once
-        for the page (half the db hits). A count alone counts and collects nothing.
+        for the page (half the db hits). A count alone (no edges, no pageInfo: its cursors and
+        hasNextPage need the page) counts and collects nothing.
 
         A page after a cursor holds the rows past the cursor's position in the order
         (keyset, ``gateway.cypher.cursors``), found as the first page is, never by counting
@@ -402,7 +403,7 @@ class Compiler:
         nodes = sub(selections, "edges", "node")
         rows = f"RETURN collect({self.projection(label, v, nodes)}) AS rows, collect({order.values()}) AS keys }} "
         parts = []
-        if counted and not selects(selections, "edges"):
+        if counted and not selects(selections, "edges") and not selects(selections, "pageInfo"):
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN count({v}) AS total }} ")
             parts.append("RETURN total, [] AS rows, [] AS keys")
         elif counted:
