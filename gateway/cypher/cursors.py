@@ -10,9 +10,9 @@ the first one, without counting its way past every earlier row.
 On the wire a cursor is opaque: the unpadded base64url text of the compact JSON array
 ``[1, "<type>:<order>", value, ..., id]`` (the format version, the order it was issued for,
 e.g. ``Notice:-requestedAt,id``, then the values: dates ISO, instants ISO to the nanosecond
-with the offset they are stored with). A cursor holds only values of fields the caller may read and sort by, which it
-was shown; one made by hand only bounds a range of those fields, as a filter on them could,
-so cursors are checked for shape, order and types rather than signed.
+with the offset they are stored with). A cursor holds only values of fields the caller may
+read and sort by, which it was shown; one made by hand only bounds a range of those fields,
+as a filter on them could, so cursors are checked for shape, order and kinds, not signed.
 """
 
 from __future__ import annotations
@@ -131,12 +131,16 @@ def _scalar(value: Any) -> bool:
 def after(order: Order, cursor: Cursor, text: str, parameter: Callable[[Any], Param]) -> Pred:
     """The rows after the cursor's position in ``order``: parameters only, never its values
     as text. The cursor must have been issued for this order."""
+    return _beyond(order.keys, _checked(order, cursor, text), parameter)
+
+
+def _checked(order: Order, cursor: Cursor, text: str) -> list[Any]:
+    """The cursor's values as parameters of their keys' kinds, if it was issued for ``order``."""
     if cursor.tag != order.tag or len(cursor.values) != len(order.keys):
         raise _refused("was issued for another sort order: page with the sort it came from", text)
     if cursor.values[-1] is None:
         raise _refused("is not a cursor this API issued", text)
-    values = [_value(k, v, text) for k, v in zip(order.keys, cursor.values, strict=True)]
-    return _beyond(order.keys, values, parameter)
+    return [_value(k, v, text) for k, v in zip(order.keys, cursor.values, strict=True)]
 
 
 def split(
@@ -147,11 +151,7 @@ def split(
     order of an index on that key, which stops at the page instead of sorting every row."""
     if cursor is None:
         return TRUE, TRUE
-    if cursor.tag != order.tag or len(cursor.values) != len(order.keys):
-        raise _refused("was issued for another sort order: page with the sort it came from", text)
-    if cursor.values[-1] is None:
-        raise _refused("is not a cursor this API issued", text)
-    values = [_value(k, v, text) for k, v in zip(order.keys, cursor.values, strict=True)]
+    values = _checked(order, cursor, text)
     key, k = order.keys[0], order.keys[0].expression
     rest = _beyond(order.keys[1:], values[1:], parameter) if len(order.keys) > 1 else FALSE
     if values[0] is None:
@@ -197,15 +197,15 @@ def _instant(text: str) -> neo4j.time.DateTime:
     sorts after the stored ``Z``: the row at the cursor would come again."""
     value = neo4j.time.DateTime.from_iso_format(text)
     offset = value.utcoffset()
-    assert offset is not None
+    if offset is None:
+        raise ValueError(text)
     return value.replace(tzinfo=timezone(offset))
 
 
 def _beyond(keys: Sequence[Key], values: Sequence[Any], parameter: Callable[[Any], Param]) -> Pred:
     """``(keys) > (values)`` in the order's directions. A null sorts after every value (last
     ascending, first descending), as Neo4j orders it. ``k >= $v AND (k > $v OR rest)`` rather
-    than ``k > $v OR (k = $v AND rest)``: the same rows, and a range an index can seek; and
-    instants compare by the instant, while ``=`` would also compare their zones."""
+    than ``k > $v OR (k = $v AND rest)``: the same rows, and a range an index can seek."""
     key, value = keys[0], values[0]
     k = key.expression
     if len(keys) == 1:
