@@ -4,13 +4,14 @@ Every query is scoped to the proof's own records (see ``tests.proof_world``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from hypothesis import strategies as st
 
 from tests import proof_world as w
-from tests.reference_policy import Field, cursor
+from tests.reference_policy import Field, list_order
 
 # --- Callers ------------------------------------------------------------------------------
 
@@ -241,12 +242,40 @@ def _connection_fields(draw: st.DrawFn, type_name: str, first: int) -> tuple[Fie
     return tuple(out)
 
 
-def _page_args(draw: st.DrawFn) -> list[tuple[str, Any]]:
-    args: list[tuple[str, Any]] = [("first", draw(st.integers(1, 6)))]
-    after = draw(st.none() | st.integers(0, 3))
-    if after is not None:
-        args.append(("after", cursor(after)))
-    return args
+def _after(draw: st.DrawFn, g: w.Graph, root: str, sort: str | None, flt: dict[str, Any]) -> str | None:
+    """No cursor; a keyset cursor at any record of the root's type (visible or not: a cursor
+    is a position in the order, and one made by hand may name any); one issued for another
+    order; or text that is no cursor (an offset cursor of the old API among them)."""
+    kind = draw(st.sampled_from(("none", "none", "row", "row", "row", "other", "garbage")))
+    records = {"persons": g.persons, "notices": g.notices, "diffusions": g.diffusions,
+               "asylumApplications": g.applications}[root]  # fmt: skip
+    if kind == "garbage":
+        old = base64.urlsafe_b64encode(b"o:3").decode()
+        return draw(st.sampled_from(("garbage", "bzo5", old, "W10", "WzEsIngiXQ")))
+    if kind == "none" or not records:
+        return None
+    # Mostly a record in the list's scope, so that the page after it is often not empty.
+    scoped = [k for k, r in records.items() if _in_scope(r, flt)]
+    record = draw(st.sampled_from(sorted(scoped if scoped and draw(st.booleans()) else records, key=str)))
+    if kind == "row":
+        return list_order(root, sort).cursor(records[record])
+    sorts = {"persons": "DATE_OF_BIRTH_ASC", "notices": "PUBLISHED_AT_DESC", "diffusions": "SENT_AT_ASC",
+             "asylumApplications": "LODGED_AT_ASC"}  # fmt: skip
+    other = sorts[root] if sort != sorts[root] else None  # "other": a cursor of another order
+    return list_order(root, other).cursor(records[record])
+
+
+def _in_scope(record: Any, flt: dict[str, Any]) -> bool:
+    if "nationality" in flt:
+        return flt["nationality"] in record.nationalities
+    if "subjectId" in flt:
+        return bool(record.subject == flt["subjectId"])
+    country = flt.get("sourceCountry") or flt.get("senderCountry")
+    if country:
+        return w.source_country(record) == country
+    if "receivingCountry" in flt:
+        return bool(record.receiving == flt["receivingCountry"])
+    return True
 
 
 def _maybe(draw: st.DrawFn, options: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
@@ -264,7 +293,7 @@ def lists(draw: st.DrawFn, g: w.Graph) -> tuple[Field, ...]:
     """A filtered, sorted, paged list, scoped to the proof's records by a private country, a
     proof person or a proof name."""
     root = draw(st.sampled_from(("persons", "notices", "diffusions", "asylumApplications")))
-    args = _page_args(draw)
+    args: list[tuple[str, Any]] = [("first", draw(st.integers(1, 6)))]
     people = sorted(g.persons)[:10]
     flt: dict[str, Any]
     if root == "persons":
@@ -313,6 +342,9 @@ def lists(draw: st.DrawFn, g: w.Graph) -> tuple[Field, ...]:
     sort = draw(st.none() | st.sampled_from(sorts))
     if sort:
         args.append(("sort", Enum(sort)))
+    after = _after(draw, g, root, sort, flt)
+    if after is not None:
+        args.append(("after", after))
     fields = _connection_fields(draw, node, args[0][1])
     return (Field(root, fields, tuple(args)),)
 

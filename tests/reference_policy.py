@@ -13,10 +13,11 @@ nested orders use that shown value, never the stored one (DECISIONS 2 and 3).
 from __future__ import annotations
 
 import base64
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tests import proof_world as w
@@ -486,14 +487,12 @@ class Oracle:
     # -- orders -----------------------------------------------------------------------
 
     def notice_order(self, notices: list[w.Notice], sort: str | None) -> list[w.Notice]:
+        return order(notices, self.notice_sort(sort).keyed)
+
+    def notice_sort(self, sort: str | None) -> Order:
         """DECISIONS 2/3: an explicit sort on a readable field, else requestedAt DESC when the
         caller reads it, else publishedAt DESC; ties by id."""
-        if sort is None:
-            sort = "REQUESTED_AT_DESC" if reads_requested_at(self.v) else "PUBLISHED_AT_DESC"
-        key: Callable[[w.Notice], Any] = (
-            (lambda n: n.requested_at) if sort.startswith("REQUESTED_AT") else (lambda n: n.published_at)
-        )
-        return order(notices, [(key, sort.endswith("DESC"))])
+        return list_order("notices", sort, reads_requested_at(self.v))
 
     # -- root fields ------------------------------------------------------------------
 
@@ -547,11 +546,7 @@ class Oracle:
                     for n in g.notices.values()
                 )
             ]
-        sort = f.arg("sort") or "FAMILY_NAME_ASC"
-        key: Callable[[w.Person], Any] = (
-            (lambda p: p.family) if sort.startswith("FAMILY") else (lambda p: p.dob)
-        )
-        return self.connection(f, "person", order(people, [(key, sort.endswith("DESC"))]))
+        return self.connection(f, "person", people, list_order("persons", f.arg("sort")))
 
     def root_notices(self, f: Field) -> Any:
         v, g = self.v, self.g
@@ -568,7 +563,7 @@ class Oracle:
             found = [n for n in found if w.source_country(n) == flt["sourceCountry"]]
         if "subjectId" in flt:
             found = [n for n in found if n.subject == flt["subjectId"]]
-        return self.connection(f, "notice", self.notice_order(found, sort))
+        return self.connection(f, "notice", found, self.notice_sort(sort))
 
     def root_diffusions(self, f: Field) -> Any:
         v, g = self.v, self.g
@@ -580,8 +575,7 @@ class Oracle:
             found = [d for d in found if d.to_all or flt["recipientCountry"] in d.recipients]
         if "subjectToReview" in flt:  # DECISIONS 2: the shown value
             found = [d for d in found if shown_subject_to_review(v, g, d) == flt["subjectToReview"]]
-        sort = f.arg("sort") or "SENT_AT_DESC"
-        return self.connection(f, "diffusion", order(found, [(lambda d: d.sent_at, sort.endswith("DESC"))]))
+        return self.connection(f, "diffusion", found, list_order("diffusions", f.arg("sort")))
 
     def root_asylumApplications(self, f: Field) -> Any:
         flt = f.arg("filter") or {}
@@ -590,20 +584,27 @@ class Oracle:
             found = [a for a in found if a.status == flt["status"]]
         if "receivingCountry" in flt:
             found = [a for a in found if a.receiving == flt["receivingCountry"]]
-        sort = f.arg("sort") or "LODGED_AT_DESC"
-        return self.connection(
-            f, "application", order(found, [(lambda a: a.lodged_at, sort.endswith("DESC"))])
-        )
+        return self.connection(f, "application", found, list_order("asylumApplications", f.arg("sort")))
 
-    def connection(self, f: Field, type_name: str, records: list[Any]) -> dict[str, Any]:
+    def connection(self, f: Field, type_name: str, found: list[Any], by: Order) -> dict[str, Any]:
+        """A page of ``found`` in the order ``by``: the rows after the ``after`` cursor's
+        position (keyset), each with its own cursor."""
         first = f.arg("first", 20)
         after = f.arg("after")
-        offset = cursor_index(after) + 1 if after else 0
+        records = order(found, by.keyed)
+        offset = 0
+        if after is not None:
+            position = decode_cursor(after)
+            # A caller that reads nothing of the type has no row to place a cursor among.
+            if reads_type(self.v, type_name):
+                if position[0] != by.tag or len(position[1]) != len(by.keys) + 1:
+                    raise Refused("BAD_USER_INPUT", "after was issued for another sort order")
+                offset = next((i for i, r in enumerate(records) if by.beyond(r, position[1])), len(records))
         page = records[offset : offset + first]
-        cursors = [cursor(offset + i) for i in range(len(page))]
+        cursors = [by.cursor(r) for r in page]
         info = {
             "hasNextPage": len(records) > offset + first,
-            "hasPreviousPage": offset > 0,
+            "hasPreviousPage": after is not None,
             "startCursor": cursors[0] if cursors else None,
             "endCursor": cursors[-1] if cursors else None,
         }
@@ -815,12 +816,105 @@ def order(records: list[Any], keys: list[tuple[Callable[[Any], Any], bool]]) -> 
     return out
 
 
-def cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{index}".encode()).decode()
+@dataclass(frozen=True)
+class Order:
+    """A list's order: (GraphQL field, the record's value, descending) keys, then the id
+    ascending. Its tag and its rows' cursors are what the API's keyset cursors hold."""
+
+    type_name: str
+    keys: tuple[tuple[str, Callable[[Any], Any], bool], ...]
+
+    @property
+    def keyed(self) -> list[tuple[Callable[[Any], Any], bool]]:
+        return [(value, desc) for _, value, desc in self.keys]
+
+    @property
+    def tag(self) -> str:
+        return (
+            self.type_name + ":" + "".join(("-" if d else "") + name + "," for name, _, d in self.keys) + "id"
+        )
+
+    def values(self, record: Any) -> list[Any]:
+        return [wire(value(record)) for _, value, _ in self.keys] + [record.id]
+
+    def cursor(self, record: Any) -> str:
+        return encode_cursor(self.tag, self.values(record))
+
+    def beyond(self, record: Any, position: list[Any]) -> bool:
+        """Whether ``record`` comes after the cursor's ``position`` in this order: a null
+        after every value (Neo4j: last ascending, first descending), then the id."""
+        for (_, _, desc), mine, theirs in zip(self.keys, self.values(record), position, strict=False):
+            if mine == theirs:
+                continue
+            if mine is None or theirs is None:
+                return (mine is None) != desc
+            return (mine < theirs) if desc else (mine > theirs)
+        return bool(record.id > position[-1])
 
 
-def cursor_index(value: str) -> int:
-    return int(base64.urlsafe_b64decode(value.encode()).decode()[2:])
+LIST_KEYS: dict[str, tuple[str, str, dict[str, tuple[str, Callable[[Any], Any]]]]] = {
+    # root field: (type, default sort, sort prefix -> (GraphQL field, the record's value))
+    "persons": (
+        "Person",
+        "FAMILY_NAME_ASC",
+        {
+            "FAMILY_NAME": ("familyName", lambda p: p.family),
+            "DATE_OF_BIRTH": ("dateOfBirth", lambda p: p.dob),
+        },
+    ),
+    "notices": (
+        "Notice",
+        "REQUESTED_AT_DESC",
+        {
+            "REQUESTED_AT": ("requestedAt", lambda n: n.requested_at),
+            "PUBLISHED_AT": ("publishedAt", lambda n: n.published_at),
+        },
+    ),
+    "diffusions": ("Diffusion", "SENT_AT_DESC", {"SENT_AT": ("sentAt", lambda d: d.sent_at)}),
+    "asylumApplications": (
+        "AsylumApplication",
+        "LODGED_AT_DESC",
+        {"LODGED_AT": ("lodgedAt", lambda a: a.lodged_at)},
+    ),
+}
+
+
+def list_order(root: str, sort: str | None, reads_requested: bool = True) -> Order:
+    """The order of a root list for a sort argument (None: the default, DECISIONS 3)."""
+    type_name, default, keys = LIST_KEYS[root]
+    if sort is None:
+        sort = default if reads_requested else "PUBLISHED_AT_DESC"
+    field_name, value = keys[sort.rsplit("_", 1)[0]]
+    return Order(type_name, ((field_name, value, sort.endswith("DESC")),))
+
+
+def wire(value: Any) -> Any:
+    """A key value as a cursor holds it: dates ISO; instants in UTC, to the nanosecond, in
+    one fixed width (so that their text orders as they do)."""
+    if isinstance(value, datetime):
+        u = value.astimezone(UTC)
+        return f"{u:%Y-%m-%dT%H:%M:%S}.{u.microsecond:06d}000+00:00"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def encode_cursor(tag: str, values: Sequence[Any]) -> str:
+    text = json.dumps([1, tag, *values], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[str, list[Any]]:
+    """(tag, values) of a cursor; Refused for anything that is not one (the API's wording)."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+    except ValueError:
+        raise Refused("BAD_USER_INPUT", "after is not a cursor this API issued") from None
+    if not (
+        isinstance(payload, list) and len(payload) >= 3 and payload[0] == 1 and isinstance(payload[1], str)
+    ):
+        raise Refused("BAD_USER_INPUT", "after is not a cursor this API issued")
+    return payload[1], payload[2:]
 
 
 def check_name(text: str, name: str) -> None:

@@ -12,8 +12,7 @@ its reference under the key ``~ref`` for the audit (R15).
 
 from __future__ import annotations
 
-import base64
-import binascii
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +24,10 @@ import strawberry
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from gateway.cypher import cursors
+from gateway.cypher.cursors import Cursor, Key, Kind, Order
 from gateway.cypher.names import lucene_query
-from gateway.cypher.pieces import FALSE, NULL, Expr, Param, Pred, Projection, Var, all_of, name
+from gateway.cypher.pieces import FALSE, NULL, TRUE, Expr, Param, Pred, Projection, Var, all_of, name
 from gateway.errors import Code, GatewayError
 from gateway.graphql.types import (
     DIFFUSION_ORDER,
@@ -58,21 +59,37 @@ Selection = SelectedField | FragmentSpread | InlineFragment
 class Statement:
     cypher: str
     params: dict[str, Any]
+    order: Order | None = None  # a connection's order: its cursors are made in it
 
 
 @dataclass(frozen=True)
 class Page:
+    """How much of a connection to answer: ``first`` rows after the ``after`` cursor."""
+
     first: int
-    offset: int
+    after: Cursor | None = None
+    after_text: str = ""  # as sent, to quote the start of a refused one
 
 
 @dataclass(frozen=True)
 class FieldMap:
-    """Where a GraphQL field's value lives (types.py), and whether it is a list."""
+    """Where a GraphQL field's value lives (types.py), whether it is a list, and the kind of
+    scalar it holds (for a cursor's values; None for others)."""
 
     graph: Prop | Computed | Relation | None
     is_list: bool
     nullable: bool
+    kind: Kind | None = None
+
+
+def _kind(annotation: Any) -> Kind | None:
+    if annotation is datetime.datetime:
+        return "datetime"
+    if annotation is datetime.date:
+        return "date"
+    if annotation in (str, strawberry.ID):
+        return "string"
+    return {float: "float", int: "int"}.get(annotation)  # type: ignore[return-value]
 
 
 @cache
@@ -85,7 +102,7 @@ def _fields(schema: strawberry.Schema, type_name: str) -> dict[str, FieldMap]:
         nullable = isinstance(f.type, StrawberryOptional)
         inner = f.type.of_type if isinstance(f.type, StrawberryOptional) else f.type
         out[schema.config.name_converter.get_graphql_name(f)] = FieldMap(
-            f.metadata.get(GRAPH), isinstance(inner, StrawberryList), nullable
+            f.metadata.get(GRAPH), isinstance(inner, StrawberryList), nullable, _kind(inner)
         )
     return out
 
@@ -136,23 +153,12 @@ def selects(selections: Sequence[Selection], field_name: str) -> bool:
 
 
 def page(first: int, after: str | None) -> Page:
+    """The page asked for; the cursor's shape is checked here, its order when compiled."""
     if not 1 <= first <= MAX_FIRST:
         raise GatewayError(Code.BAD_USER_INPUT, f"first must be between 1 and {MAX_FIRST}, got {first}")
-    return Page(first, decode_cursor(after) + 1 if after else 0)
-
-
-def encode_cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{index}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith("o:") and text[2:].isdigit() and len(text) < 12:
-            return int(text[2:])
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise GatewayError(Code.BAD_USER_INPUT, f"after is not a cursor this API issued: {cursor!r}")
+    if after is None:
+        return Page(first)
+    return Page(first, cursors.decode(after), after)
 
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -228,25 +234,30 @@ class Compiler:
         return None if predicate.is_false else (rel, t, predicate)
 
     def order(self, type_name: str, v: Var, keys: Sequence[SortKey], asked: bool = False) -> str:
-        """``ORDER BY`` text for the keys, each read through the view, then the type's key.
-        A key the caller may not read is refused when the caller asked for it, and
-        otherwise replaced by its fallback or left out (DECISIONS 2, 3)."""
+        """``ORDER BY`` text for the keys (see ``ordering``)."""
+        return self.ordering(type_name, v, keys, asked).by()
+
+    def ordering(self, type_name: str, v: Var, keys: Sequence[SortKey], asked: bool = False) -> Order:
+        """The keys, each read through the view, then the type's key. A key the caller may
+        not read is refused when the caller asked for it, and otherwise replaced by its
+        fallback or left out (DECISIONS 2, 3)."""
+        fields = _fields(self.schema, type_name)
+        tie = SortKey(KEY.get(type_name, "id"))
         parts = []
-        for key in keys:
+        for key in (*keys, tie):
             k: SortKey | None = key
             expression = None
             while k is not None and expression is None:
                 expression = self.field(type_name, k.field, v)
-                if expression is None and asked:
+                if expression is None and asked and key is not tie:
                     raise GatewayError(Code.BAD_USER_INPUT, f"you may not sort by {key.field}")
                 if expression is None:
                     k = k.fallback
             if k is not None and expression is not None:
-                parts.append(f"{expression} {'DESC' if k.descending else 'ASC'}")
-        tie = self.field(type_name, KEY.get(type_name, "id"), v)
-        if tie is not None:
-            parts.append(f"{tie} ASC")
-        return f"ORDER BY {', '.join(parts)} " if parts else ""
+                kind = fields[k.field].kind
+                assert kind is not None, f"{type_name}.{k.field} is not a scalar to sort by"
+                parts.append(Key(k.field, expression, k.descending, kind))
+        return Order(type_name, tuple(parts))
 
     # --- filters, through the view ---------------------------------------------------
 
@@ -370,38 +381,110 @@ class Compiler:
         With a count and a page, the matches are found once: their node references are
         collected (references, never projections), counted, and the page is cut from them,
         so every row's predicates are evaluated once rather than once for the count and once
-        for the page (half the db hits). A count alone counts and collects nothing."""
+        for the page (half the db hits). A count alone (no edges, no pageInfo: its cursors and
+        hasNextPage need the page) counts and collects nothing.
+
+        A page after a cursor holds the rows past the cursor's position in the order
+        (keyset, ``gateway.cypher.cursors``), found as the first page is, never by counting
+        past the earlier rows. With no row to read (FALSE) a cursor has nothing to be
+        checked against, and the page is empty whatever it says. A page without a count is
+        read in the order of its first sort key's index where it can be (``_seek``), so its
+        row predicates are evaluated only until the page is full."""
         v = Var("v")
+        source_given = source is not None
         source = source or f"MATCH ({v}:{name(label)})"
         where = all_of(self.visible(label, v), *conditions)
-        order = self.order(label, v, sort, asked)
+        order = self.ordering(label, v, sort, asked)
+        counted = selects(selections, "totalCount")
+        seek = None if counted else self._seek(label, v, where, order, pg, source_given)
+        beyond = TRUE
+        if seek is None and pg.after is not None and not where.is_false:
+            beyond = cursors.after(order, pg.after, pg.after_text, self.parameter)
         nodes = sub(selections, "edges", "node")
-        window = f"{order}SKIP {self.parameter(pg.offset)} LIMIT {self.parameter(pg.first + 1)} "
-        rows = f"RETURN collect({self.projection(label, v, nodes)}) AS rows }} "
+        rows = f"RETURN collect({self.projection(label, v, nodes)}) AS rows, collect({order.values()}) AS keys }} "
         parts = []
-        if selects(selections, "totalCount") and not selects(selections, "edges"):
+        if counted and not selects(selections, "edges") and not selects(selections, "pageInfo"):
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN count({v}) AS total }} ")
-            parts.append("RETURN total, [] AS rows")
-        elif selects(selections, "totalCount"):
+            parts.append("RETURN total, [] AS rows, [] AS keys")
+        elif counted:
+            window = f"{order.by()}LIMIT {self.parameter(pg.first + 1)} "
             parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} RETURN collect({v}) AS matched }} ")
-            parts.append(f"CALL (matched) {{ UNWIND matched AS {v} WITH {v} {window}{rows}")
-            parts.append("RETURN size(matched) AS total, rows")
+            after = "" if beyond.is_true else f"WHERE {beyond} "
+            parts.append(f"CALL (matched) {{ UNWIND matched AS {v} WITH {v} {after}{window}{rows}")
+            parts.append("RETURN size(matched) AS total, rows, keys")
+        elif seek is not None:
+            parts.append(f"CALL () {{ {seek}{rows}")
+            parts.append("RETURN -1 AS total, rows, keys")
         else:
-            parts.append(f"CALL () {{ {source} WITH {v} WHERE {where} WITH {v} {window}{rows}")
-            parts.append("RETURN -1 AS total, rows")
-        return self.statement("".join(parts))
+            window = f"{order.by()}LIMIT {self.parameter(pg.first + 1)} "
+            parts.append(
+                f"CALL () {{ {source} WITH {v} WHERE {all_of(where, beyond)} WITH {v} {window}{rows}"
+            )
+            parts.append("RETURN -1 AS total, rows, keys")
+        statement = self.statement("".join(parts))
+        statement.order = order
+        return statement
+
+    def _seek(
+        self, label: str, v: Var, where: Pred, order: Order, pg: Page, source_given: bool
+    ) -> str | None:
+        """A page without a count, found in the order of an index on its first sort key:
+        the rows where that key has a value, read in the index's order, so the scan (and the
+        row predicates, the costly part) stops once the page is full; then, only if the page
+        is not full yet, the rows where it is null (Neo4j orders them last ascending). Text
+        that leaves the page's rows as ``v``; None when the first key is descending, is not a
+        stored property read as is, or the rows come from a full-text search: the plain sort."""
+        first = order.keys[0] if order.keys else None
+        if source_given or first is None or first.descending or len(order.keys) < 2 or where.is_false:
+            # Descending, the nulls come first: finding them is a scan of every row, each page
+            # (and an NCB's predicate led the planner to other indexes, measured): sorted.
+            return None
+        k = first.expression
+        if not re.fullmatch(rf"{v}\.[A-Za-z_][A-Za-z0-9_]*", str(k)):
+            return None
+        valued, null = cursors.split(order, pg.after, pg.after_text, self.parameter)
+        n = self.parameter(pg.first + 1)
+        branches = [(Pred(f"{k} IS NOT NULL"), valued), (Pred(f"{k} IS NULL"), null)]
+        kept = [all_of(has, part, where) for has, part in branches if not part.is_false]
+        text, found = "", list[str]()
+        for i, predicate in enumerate(kept):
+            b = f"b{i}"
+            branch = (
+                f"MATCH ({v}:{name(label)}) WHERE {predicate} "
+                f"WITH {v} {order.by()}LIMIT {n} RETURN collect({v}) AS {'found' if found else b}"
+            )
+            if found:
+                # Read only when the page is short. The check comes before a subquery of its
+                # own: in one with the MATCH, the planner would scan first and filter after.
+                earlier = ", ".join(found)
+                branch = (
+                    f"WITH {earlier} WHERE size({' + '.join(found)}) < {n} CALL () {{ {branch} }} "
+                    f"RETURN coalesce(head(collect(found)), []) AS {b}"
+                )
+            text += f"CALL ({', '.join(found)}) {{ {branch} }} "
+            found.append(b)
+        together = " + ".join(found) if found else "[]"
+        return f"{text}UNWIND ({together})[..{n}] AS {v} "
 
 
 def shape_connection(
-    selections: Sequence[Selection], rows: list[dict[str, Any]], total: int, pg: Page
+    selections: Sequence[Selection],
+    rows: list[dict[str, Any]],
+    total: int,
+    pg: Page,
+    keys: list[list[Any]],
+    order: Order | None,
 ) -> dict[str, Any]:
-    """The connection's wrapper fields, by response key, around the rows of one page."""
+    """The connection's wrapper fields, by response key, around the rows of one page; each
+    row's cursor is made of its ``keys`` in the statement's ``order``."""
     has_next = len(rows) > pg.first
-    rows = rows[: pg.first]
-    edges = [{"cursor": encode_cursor(pg.offset + i), "node": r} for i, r in enumerate(rows)]
+    rows, keys = rows[: pg.first], keys[: pg.first]
+    assert order is not None or not rows, "a connection's statement carries its order"
+    tag = order.tag if order is not None else ""
+    edges = [{"cursor": cursors.encode(tag, k), "node": r} for r, k in zip(rows, keys, strict=True)]
     info = {
         "hasNextPage": has_next,
-        "hasPreviousPage": pg.offset > 0,
+        "hasPreviousPage": pg.after is not None,
         "startCursor": edges[0]["cursor"] if edges else None,
         "endCursor": edges[-1]["cursor"] if edges else None,
     }

@@ -74,8 +74,12 @@ async def _one(info: Info, label: str, key: str, value: Any, personal: bool = Tr
 
 async def _page(info: Info, statement: Statement, pg: Page) -> Any:
     rows = await _fetch(info, statement)
+    found = rows[0]
     return _returned(
-        info, compiler.shape_connection(_selections(info), rows[0]["rows"], rows[0]["total"], pg)
+        info,
+        compiler.shape_connection(
+            _selections(info), found["rows"], found["total"], pg, found["keys"], statement.order
+        ),
     )
 
 
