@@ -59,8 +59,11 @@ def test_a_minted_token_verifies_to_its_user_and_agency() -> None:
         lambda: claims(sub=None),
         lambda: claims(agency=""),
         lambda: claims(agency=["ncb-fr"]),
+        lambda: claims(sub="u" * 201),
+        lambda: claims(exp=str(int(time.time()) + 60)),
     ],
-    ids=["expired", "not-yet-valid", "issuer", "audience", "no-agency", "no-sub", "empty-agency", "agency-list"],
+    ids=["expired", "not-yet-valid", "issuer", "audience", "no-agency", "no-sub", "empty-agency", "agency-list",
+         "long-sub", "exp-string"],
 )
 def test_tokens_with_bad_claims_are_refused(bad: Callable[[], dict[str, object]]) -> None:
     with pytest.raises(InvalidToken):

@@ -38,6 +38,7 @@ log = logging.getLogger("gateway.auth")
 ASYMMETRIC = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "agency"]
 MAX_JWKS_BYTES = 1_000_000
+MAX_CLAIM = 200  # characters of sub and agency
 VERIFIED_SECONDS = 60.0
 VERIFIED_TOKENS = 10_000  # remembered at most (least recently used go first)
 LEEWAY = 5
@@ -203,10 +204,15 @@ class TokenVerifier:
         user, agency = payload.get("sub"), payload.get("agency")
         if not isinstance(user, str) or not isinstance(agency, str) or not user or not agency:
             raise InvalidToken("the token's sub and agency claims must be non-empty strings")
+        if len(user) > MAX_CLAIM or len(agency) > MAX_CLAIM:
+            # Both go into every audit event and log line of the token's requests.
+            raise InvalidToken(f"the token's sub and agency claims may have at most {MAX_CLAIM} characters")
         return Claims(user=user, agency=agency), float(payload["exp"])
 
     def _check_lifetime(self, payload: dict[str, Any]) -> None:
         exp, iat = payload["exp"], payload.get("iat")
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            raise InvalidToken("the token's exp must be a number")
         start = iat if isinstance(iat, int | float) else time.time()
         if exp - start > self._max_ttl:
             raise InvalidToken(f"the token's lifetime exceeds the maximum of {self._max_ttl} s")
