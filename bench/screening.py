@@ -279,7 +279,8 @@ def main() -> None:
             env = {**os.environ, "NEO4J_URI": server.bolt_uri, "NEO4J_PASSWORD": server.password(),
                    "GATEWAY_JWT_SECRET": SECRET, "GATEWAY_PLAYGROUND": "false",
                    # One client address sends everything: development tokens, no rate limits.
-                   "GATEWAY_ENV": "development", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0"}  # fmt: skip
+                   "GATEWAY_ENV": "development", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0",
+                   "GATEWAY_NEW_DOCUMENTS_PER_ADDRESS": "0"}  # fmt: skip
             gateway = GatewayProcess(env)
             tallies: dict[str, Tally] = defaultdict(Tally)
             answers: dict[int, Any] = {}

@@ -92,6 +92,7 @@ def gateway_env(neo4j_auth: tuple[str, str, str], **extra: str) -> dict[str, str
         # Today's behaviour; tests/test_production.py starts production servers itself. The
         # suite sends many requests from one address: rate limits are tested on their own.
         "GATEWAY_ENV": "development", "GATEWAY_RATE_PER_ADDRESS": "0", "GATEWAY_RATE_PER_AGENCY": "0",
+        "GATEWAY_NEW_DOCUMENTS_PER_ADDRESS": "0",
         **extra,
     }  # fmt: skip
 

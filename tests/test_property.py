@@ -50,7 +50,7 @@ def proof_client(seeded: Driver, neo4j_auth: tuple[str, str, str]) -> Iterator[C
     the proof is about the rules, and a refusal would leave a case without a verdict. Its read
     timeout is generous for the same reason (a cold server plans the larger statements slowly)."""
     process = GatewayProcess(
-        gateway_env(neo4j_auth, GATEWAY_MAX_COST=str(10**9), GATEWAY_MAX_DEPTH="50",
+        gateway_env(neo4j_auth, GATEWAY_MAX_COST=str(10**9), GATEWAY_MAX_COST_PUBLIC=str(10**9), GATEWAY_MAX_DEPTH="50",
                     GATEWAY_MAX_ALIASES="1000", GATEWAY_QUERY_TIMEOUT_SECONDS="60")
     )  # fmt: skip
     try:

@@ -4,6 +4,7 @@ the token is verified), answering 429 with Retry-After; the buckets' memory is b
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -70,6 +71,7 @@ def limited(seeded: Driver, neo4j_auth: tuple[str, str, str]) -> Iterator[Gatewa
     server = GatewayProcess(gateway_env(
         neo4j_auth, GATEWAY_RATE_PER_ADDRESS="0.05", GATEWAY_BURST_PER_ADDRESS="8",
         GATEWAY_RATE_PER_AGENCY="0.05", GATEWAY_BURST_PER_AGENCY="2",
+        GATEWAY_NEW_DOCUMENTS_PER_ADDRESS="0.05", GATEWAY_NEW_DOCUMENTS_BURST="3",
     ))  # fmt: skip
     try:
         yield server
@@ -121,3 +123,18 @@ def test_an_anonymous_flood_from_an_address_does_not_shut_agencies_out_of_live_a
     with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=30) as ws:  # type: ignore[list-item]
         ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token('ncb-be')}"}}))
         assert json.loads(ws.recv(timeout=30))["type"] == "connection_ack"
+
+
+def test_the_public_may_send_few_documents_it_has_not_sent_before(limited: GatewayProcess) -> None:
+    """Found by the outside test: every new field order or alias is a new statement for Neo4j
+    to plan (0.4-0.7 s of its CPU), and anyone could send one per request."""
+    fresh = [f'{{ a{i}_{uuid.uuid4().hex[:8]}: countries {{ code }} }}' for i in range(4)]
+    answers = [httpx.post(f"{limited.url}/graphql", json={"query": q}, timeout=30) for q in fresh]
+    refused = answers[3]
+    assert refused.status_code == 429, [a.status_code for a in answers]
+    assert "new query documents" in refused.json()["errors"][0]["message"]
+    # A document already seen costs nothing from that bucket; an agency's new ones neither.
+    headers = {"Authorization": f"Bearer {token('ncb-pl')}"}
+    fresh_for_agency = httpx.post(f"{limited.url}/graphql", json={"query": "{ b1: countries { code } }"},
+                                  headers=headers, timeout=30)  # fmt: skip
+    assert fresh_for_agency.status_code == 200

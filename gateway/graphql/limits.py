@@ -110,6 +110,7 @@ class Limits:
     max_depth: int
     max_aliases: int
     max_cost: int
+    max_cost_public: int | None = None  # for callers without a token; None: max_cost
 
 
 @dataclass(frozen=True)
@@ -342,9 +343,11 @@ class CostLimit(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
+            caller = getattr(context.context, "caller", None)
+            public = caller is not None and caller.is_public
+            limit = self.limits.max_cost_public if public and self.limits.max_cost_public else self.limits.max_cost
             error = refusal(
-                context.schema._schema, document, context.operation_name, context.variables or {},
-                self.limits.max_cost,
+                context.schema._schema, document, context.operation_name, context.variables or {}, limit
             )
             if error is not None:
                 context.result = ExecutionResult(None, [error])

@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         POOLS.watch(driver)
         app.state.services = Services(
             schema=build(
-                Limits(settings.max_depth, settings.max_aliases, settings.max_cost),
+                Limits(settings.max_depth, settings.max_aliases, settings.max_cost, settings.max_cost_public),
                 settings.max_tokens,
                 settings.introspection,
             ),
@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             per_agency=RateLimiter(
                 settings.rate_per_agency, settings.burst_per_agency, settings.rate_buckets
+            ),
+            new_documents=RateLimiter(
+                settings.new_documents_per_address, settings.new_documents_burst, settings.rate_buckets
             ),
         )
         if tracing.configure(settings.otel_endpoint):

@@ -62,6 +62,7 @@ class Services:
     suggestions: bool = True
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
     per_agency: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
+    new_documents: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))  # per address, public
 
 
 def _respond(
@@ -105,7 +106,12 @@ async def graphql(request: Request) -> Response:
             return _get(services, media)
         _content_type(request)
         payload = await _payload(request, services.max_body_bytes)
+        new_document = _digest(payload["query"]) not in _OPERATIONS
         log["operation"] = _operation(payload, services.max_tokens)
+        if claims is None and new_document:
+            # Every new document is a new statement for Neo4j to plan (hundreds of ms): the
+            # public may send few it has not sent before; repeating known ones costs nothing.
+            _limit(services.new_documents, _address(request), "address", "new query documents")
         caller = await _caller(claims, services)
         purpose = _purpose(request)
     except RequestRefused as refused:
@@ -185,14 +191,18 @@ def _get(services: Services, media: str) -> Response:
     )
 
 
-def _limit(limiter: RateLimiter, key: str, what: str) -> None:
+def _limit(limiter: RateLimiter, key: str, what: str, things: str = "requests") -> None:
     wait = limiter.take(key)
     if wait > 0:
         metrics.RATE_LIMITED.labels(what).inc()
         raise RequestRefused(
-            429, Code.RATE_LIMITED, f"too many requests from this {what}; retry later",
+            429, Code.RATE_LIMITED, f"too many {things} from this {what}; retry later",
             {"Retry-After": retry_after(wait)},
         )  # fmt: skip
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _accepted(request: Request) -> str:
@@ -334,10 +344,14 @@ def _check_json(value: Any) -> None:
 _OPERATIONS: OrderedDict[bytes, tuple[str | None, ...] | None] = OrderedDict()
 
 
+def _digest(query: str) -> bytes:
+    return blake2b(query.encode(), digest_size=16).digest()
+
+
 def _operations(query: str, max_tokens: int) -> tuple[str | None, ...] | None:
     """The names of the document's operations, or None when it does not parse (execution then
     reports the syntax error). Cached by digest: clients repeat the same documents."""
-    digest = blake2b(query.encode(), digest_size=16).digest()
+    digest = _digest(query)
     if digest in _OPERATIONS:
         _OPERATIONS.move_to_end(digest)
         return _OPERATIONS[digest]
@@ -384,7 +398,7 @@ def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
 
 async def _claims(request: Request, services: Services, log: dict[str, Any]) -> Claims | None:
     """The verified token, or None for the public; rate-limited by agency or by address."""
-    address = request.client.host if request.client else "unknown"
+    address = _address(request)
     header = request.headers.get("authorization")
     if header is None:
         _limit(services.per_address, address, "address")
