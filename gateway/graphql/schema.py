@@ -253,7 +253,9 @@ class Query:
         return _returned(info, [r["row"] for r in await _fetch(info, statement)])  # type: ignore[no-any-return]
 
 
-def build(limits: Limits, max_tokens: int, introspection: bool, row_executor: bool = True) -> strawberry.Schema:
+def build(
+    limits: Limits, max_tokens: int, introspection: bool, row_executor: bool = True
+) -> strawberry.Schema:
     limit_rule = rule(limits)
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
