@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(10.0, gt=0, alias="GATEWAY_QUERY_TIMEOUT_SECONDS")
     # R17: a personal look-up that finds nothing (hidden or missing) answers no sooner than this.
     absent_floor_ms: float = Field(25.0, ge=0, alias="GATEWAY_ABSENT_FLOOR_MS")
+    # Queries' compiled rows complete without a resolver per field (gateway.graphql.rows);
+    # false: graphql-core resolves every field, as before (the same responses, more CPU).
+    row_executor: bool = Field(True, alias="GATEWAY_ROW_EXECUTOR")
     # Development only: the playground's examples carry freshly minted demo tokens. Never on
     # a server that others can reach: anyone who loads the page gets those agencies' rights.
     demo_tokens: bool = Field(False, alias="GATEWAY_DEMO_TOKENS")

@@ -25,6 +25,7 @@ from gateway.errors import Code, GatewayError
 from gateway.graphql import types as t
 from gateway.graphql.context import Context
 from gateway.graphql.limits import CostLimit, Limits, rule
+from gateway.graphql.rows import RowExecutor
 from gateway.graphql.types import SortKey
 from gateway.rules import policy
 
@@ -256,7 +257,9 @@ class Query:
         return _returned(info, [r["row"] for r in await _fetch(info, statement)])  # type: ignore[no-any-return]
 
 
-def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Schema:
+def build(
+    limits: Limits, max_tokens: int, introspection: bool, row_executor: bool = True
+) -> strawberry.Schema:
     limit_rule = rule(limits)
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
@@ -277,4 +280,6 @@ def build(limits: Limits, max_tokens: int, introspection: bool) -> strawberry.Sc
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        # Compiled rows complete without a resolver per field (gateway.graphql.rows).
+        execution_context_class=RowExecutor if row_executor else None,
     )

@@ -92,10 +92,15 @@ GRAPH = "graph"
 FILTER = "filter"
 
 
-def _from_row(root: Any, info: Info) -> Any:
-    value = root.get(info.path.key)
+def row_value(row: Any, key: str | int) -> Any:
+    """A response key's value in a compiled row (Neo4j's temporal values as Python's)."""
+    value = row.get(key)
     to_native = getattr(value, "to_native", None)
     return to_native() if to_native else value
+
+
+def _from_row(root: Any, info: Info) -> Any:
+    return row_value(root, info.path.key)
 
 
 def prop(name: str | None = None, description: str | None = None) -> Any:

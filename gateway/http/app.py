@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 Limits(settings.max_depth, settings.max_aliases, settings.max_cost, settings.max_cost_public),
                 settings.max_tokens,
                 settings.introspection,
+                settings.row_executor,
             ),
             graph=graph,
             verifier=verifier,
