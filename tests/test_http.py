@@ -88,6 +88,19 @@ def test_the_audit_names_the_documents_operation_when_the_body_does_not(client: 
     assert records[0]["n"] >= 1
 
 
+def test_aliases_of_the_fields_of_me_and_screen_read_their_values(client: Client) -> None:
+    # Found by the row executor's helper: both answers were keyed by field name, so an alias read
+    # null (and screen's non-null outcome masked the whole answer).
+    me = client.data("{ me { u: user c: countryCode public } }", agency="ncb-fr")["me"]
+    assert me["u"] == "tester" and me["c"] == "FR" and me["public"] is False
+    screened = client.data(
+        "query($i: ScreeningInput!) { screen(input: $i) { o: outcome h: hit } }",
+        {"i": {"familyName": "Nobodyknownhere", "givenNames": "Zed", "dateOfBirth": "1990-01-01"}},
+        agency="asylum-nl", purpose="ASYLUM_SCREENING",
+    )["screen"]  # fmt: skip
+    assert screened == {"o": "NO_HIT", "h": False}
+
+
 def test_a_body_over_the_limit_is_refused_before_parsing(gateway: GatewayProcess) -> None:
     body = b'{"query": "' + b" " * (5 * 1024 * 1024) + b'{ countries { code } }"}'
     response = httpx.post(f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"})

@@ -45,6 +45,16 @@ def _selections(info: Info) -> list[Any]:
     return [s for selected in info.selected_fields for s in selected.selections]
 
 
+def _keyed(info: Info, values: dict[str, Any]) -> dict[str, Any]:
+    """An answer built from field names, keyed by response key as compiled rows are (so that an
+    alias of one of its fields reads its value, not null)."""
+    return {
+        key: values[field_name]
+        for key, (field_name, _args, _subs) in compiler.merge(_selections(info)).items()
+        if field_name in values
+    }
+
+
 async def _fetch(info: Info, statement: Statement, personal: bool = True) -> list[dict[str, Any]]:
     """The one round trip of a root field; personal reads need a purpose and are recorded."""
     ctx = _context(info)
@@ -104,10 +114,10 @@ class Query:
             statement = _compiler(info).one("Agency", "id", caller.agency_id, agency_selections)
             rows = await _fetch(info, statement, personal=False)
             agency = rows[0]["row"] if rows else None
-        return {  # type: ignore[return-value]
+        return _keyed(info, {  # type: ignore[return-value]
             "user": caller.user, "agency": agency, "countryCode": caller.country,
             "scopes": sorted(caller.scopes), "public": caller.is_public,
-        }  # fmt: skip
+        })  # fmt: skip
 
     @strawberry.field(description="Every member country.")
     async def countries(self, info: Info) -> list[t.Country]:
@@ -179,7 +189,8 @@ class Query:
         matches = (await _fetch(info, statement))[0]["matches"]
         hit = bool(matches)
         _context(info).record.hit = hit
-        return _returned(info, {"outcome": "HIT" if hit else "NO_HIT", "hit": hit, "matches": matches})  # type: ignore[no-any-return]
+        answer = {"outcome": "HIT" if hit else "NO_HIT", "hit": hit, "matches": matches}
+        return _returned(info, _keyed(info, answer))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Records that may be the same person, whose two persons the caller sees (R16, R18).")
     async def identity_links(
