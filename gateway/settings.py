@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     max_cost: int = Field(5_000, alias="GATEWAY_MAX_COST")
     # Callers without a token: a lower cost limit, and documents this process has not seen yet
     # (each a statement Neo4j must plan, hundreds of milliseconds) drawn from a small bucket.
-    max_cost_public: int = Field(1_000, alias="GATEWAY_MAX_COST_PUBLIC")
+    max_cost_public: int = Field(1_000, ge=1, alias="GATEWAY_MAX_COST_PUBLIC")
     new_documents_per_address: float = Field(0.2, ge=0, alias="GATEWAY_NEW_DOCUMENTS_PER_ADDRESS")
     new_documents_burst: int = Field(10, ge=1, alias="GATEWAY_NEW_DOCUMENTS_BURST")
     # R1: a deactivated agency is cut off within 5 s, so the cache may not keep it longer.

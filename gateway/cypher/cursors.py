@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -176,7 +177,9 @@ def _value(key: Key, value: Any, text: str) -> Any:
             raise wrong
         return value
     if key.kind == "float":
-        if not isinstance(value, int | float):
+        if not isinstance(value, int | float) or (isinstance(value, int) and abs(value) > 2**53):
+            raise wrong  # a hand-made integer of hundreds of digits overflows a float
+        if not math.isfinite(value):
             raise wrong
         return float(value)
     if not isinstance(value, str):

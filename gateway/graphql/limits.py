@@ -345,7 +345,9 @@ class CostLimit(SchemaExtension):
         if document is not None and context.result is None:
             caller = getattr(context.context, "caller", None)
             public = caller is not None and caller.is_public
-            limit = self.limits.max_cost_public if public and self.limits.max_cost_public else self.limits.max_cost
+            limit = self.limits.max_cost
+            if public and self.limits.max_cost_public is not None:
+                limit = min(limit, self.limits.max_cost_public)  # never more than an agency's
             error = refusal(
                 context.schema._schema, document, context.operation_name, context.variables or {}, limit
             )

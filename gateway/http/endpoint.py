@@ -106,12 +106,12 @@ async def graphql(request: Request) -> Response:
             return _get(services, media)
         _content_type(request)
         payload = await _payload(request, services.max_body_bytes)
-        new_document = _digest(payload["query"]) not in _OPERATIONS
-        log["operation"] = _operation(payload, services.max_tokens)
-        if claims is None and new_document:
+        if claims is None and _digest(payload["query"]) not in _OPERATIONS:
             # Every new document is a new statement for Neo4j to plan (hundreds of ms): the
             # public may send few it has not sent before; repeating known ones costs nothing.
+            # Checked before the document is remembered, so a refused one stays new.
             _limit(services.new_documents, _address(request), "address", "new query documents")
+        log["operation"] = _operation(payload, services.max_tokens)
         caller = await _caller(claims, services)
         purpose = _purpose(request)
     except RequestRefused as refused:

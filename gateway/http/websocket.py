@@ -52,6 +52,10 @@ MAX_AGENCY_SUBSCRIPTIONS = 50  # open at once per agency in this process: no age
 # it may hold (50 / 5 per connection) twice over, so idle sockets cannot pile up without end.
 MAX_AGENCY_CONNECTIONS = 2 * MAX_AGENCY_SUBSCRIPTIONS // MAX_SUBSCRIPTIONS
 _connections: Counter[str] = Counter()
+# Connections per address not initialised yet (each held up to INIT_TIMEOUT): without a token
+# nothing else bounds them.
+MAX_AWAITING_INIT = 20
+_awaiting_init: Counter[str] = Counter()
 MAX_ID = 64  # characters of a subscription id
 
 
@@ -87,6 +91,11 @@ async def graphql_ws(websocket: WebSocket) -> None:
         await websocket.close(code=1002)
         return _log(fields, started)
     await websocket.accept(subprotocol=PROTOCOL)
+    address = websocket.client.host if websocket.client else "unknown"
+    if _awaiting_init[address] >= MAX_AWAITING_INIT:
+        fields["outcome"] = Code.RATE_LIMITED.value
+        await websocket.close(code=1013, reason="too many connections awaiting connection_init from this address")
+        return _log(fields, started)
     connection = Connection(websocket, services, feed, fields)
     try:
         await connection.serve()
@@ -141,6 +150,17 @@ class Connection:
         return parsed
 
     async def serve(self) -> None:
+        address = self.ws.client.host if self.ws.client else "unknown"
+        _awaiting_init[address] += 1
+        try:
+            await self._initialised()
+        finally:
+            _awaiting_init[address] -= 1
+            if _awaiting_init[address] <= 0:
+                del _awaiting_init[address]
+        await self._serve_messages()
+
+    async def _initialised(self) -> None:
         deadline = time.monotonic() + INIT_TIMEOUT  # pings before it do not extend it
         while True:
             first = await self.receive(max(deadline - time.monotonic(), 0.001))
@@ -152,6 +172,8 @@ class Connection:
             break
         await self.initialise(first.get("payload"))
         await self.send({"type": "connection_ack"})
+
+    async def _serve_messages(self) -> None:
         while True:
             message = await self.receive()
             kind = message["type"]

@@ -83,18 +83,35 @@ class _Open:
 
     @classmethod
     def create(cls, path: Path) -> _Open:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise
+        """A new journal file, locked, its name made durable."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody else knows it yet
+        _sync_directory(path.parent)
         return cls(path, fd)
 
-    def replace(self, lines: bytes) -> _Open:
-        """This file with only ``lines``, swapped in whole: a crash leaves the old file or the
-        new one, and the new one is locked before its name appears."""
+    @classmethod
+    def take_over(cls, path: Path) -> _Open | None:
+        """Another process's file, locked, or None while a live process holds it (or it is gone,
+        or was replaced by its owner's compaction between the open and the lock)."""
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held, named = os.fstat(fd), os.stat(path, follow_symlinks=False)
+            if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+                return cls(path, fd)
+        except (BlockingIOError, FileNotFoundError):
+            pass
+        os.close(fd)
+        return None
+
+    def replace(self, lines: bytes) -> None:
+        """Keep only ``lines``, swapped in whole: a crash leaves the old file or the new one,
+        and the new one is locked before its name appears."""
         temporary = self.path.with_suffix(".compacting")
+        temporary.unlink(missing_ok=True)  # left by a crash during an earlier compaction
         fresh = _Open.create(temporary)
         try:
             fresh.append(lines)
@@ -102,19 +119,25 @@ class _Open:
         except BaseException:
             fresh.close(remove=True)
             raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-        os.close(self.fd)
-        return _Open(self.path, fresh.fd)
+        _sync_directory(self.path.parent)
+        old, self.fd = self.fd, fresh.fd
+        os.close(old)
+
+    def read(self) -> list[dict[str, Any]]:
+        """The events of this file (see ``read_journal``), read through the locked descriptor."""
+        with open(f"/proc/self/fd/{self.fd}", "rb") as file:
+            return _events(file.read())
 
     def append(self, lines: bytes) -> None:
         """Write and make durable, or leave the file as it was and raise."""
         before = os.fstat(self.fd).st_size
         try:
-            os.write(self.fd, lines)
+            view = memoryview(lines)
+            while view:  # a full disk may take part of a write without an error
+                written = os.write(self.fd, view)
+                if written == 0:
+                    raise OSError(28, "No space left on device")
+                view = view[written:]
             os.fdatasync(self.fd)
         except OSError as error:
             try:
@@ -151,7 +174,22 @@ def _encode(events: list[dict[str, Any]]) -> bytes:
 def read_journal(path: Path) -> list[dict[str, Any]]:
     """The events of a journal file. A last line without its newline was being written when its
     process died: its request never had an answer, so it is dropped."""
-    return [json.loads(line) for line in path.read_bytes().split(b"\n")[:-1] if line]
+    return _events(path.read_bytes())
+
+
+def _events(content: bytes) -> list[dict[str, Any]]:
+    events = [json.loads(line) for line in content.split(b"\n")[:-1] if line]
+    if not all(isinstance(e, dict) for e in events):
+        raise ValueError("a line is not an event")
+    return events
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class AuditJournal(GroupWriter):
@@ -175,6 +213,7 @@ class AuditJournal(GroupWriter):
         self._ship_lock = asyncio.Lock()  # the shipper against flush
         self._wake = asyncio.Event()
         self._orphaned = 0  # events of dead processes' journals found but not shipped yet
+        self._compacting: asyncio.Future[None] | None = None
 
     @property
     def unshipped(self) -> int:
@@ -202,6 +241,9 @@ class AuditJournal(GroupWriter):
             self._shipper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._shipper
+        if self._compacting is not None:  # a swap under way finishes before the file closes
+            with contextlib.suppress(Exception):
+                await self._compacting
         if self._file is None:
             return
         try:
@@ -240,13 +282,11 @@ class AuditJournal(GroupWriter):
         loop = asyncio.get_running_loop()
         recover_at = 0.0
         while True:
+            if loop.time() >= recover_at:
+                # Soon again if a journal of a dead process is still waiting (the graph was
+                # down): its events are on disk only until then. Never in the way of our own.
+                recover_at = loop.time() + (RECOVER_EVERY if await self._recover() else RECOVER_RETRY)
             try:
-                if loop.time() >= recover_at:
-                    # Soon again if a journal of a dead process is still waiting (the graph
-                    # was down): its events are on disk only until then.
-                    recover_at = loop.time() + RECOVER_RETRY
-                    await self._recover()
-                    recover_at = loop.time() + RECOVER_EVERY
                 if self._pending:
                     await self.flush()
                     await self._compact()
@@ -287,45 +327,58 @@ class AuditJournal(GroupWriter):
 
     async def _compact(self) -> None:
         """Keep the file to the events not yet shipped once it has grown (under steady load
-        something is always waiting, so it is rewritten rather than emptied)."""
+        something is always waiting, so it is rewritten rather than emptied). Shielded: a
+        shutdown waits for a swap under way instead of leaving it half seen."""
         async with self._file_lock:
             if self._file is not None and self._file.size() > COMPACT_BYTES:
-                self._file = await asyncio.to_thread(self._file.replace, _encode(self._pending))
+                self._compacting = asyncio.ensure_future(asyncio.to_thread(self._file.replace, _encode(self._pending)))
+                await asyncio.shield(self._compacting)
 
-    async def _recover(self) -> None:
-        """Ship and remove the journals of processes that are gone (their files are unlocked)."""
+    async def _recover(self) -> bool:
+        """Ship and remove the journals of processes that are gone (their files are unlocked);
+        whether every one was dealt with. One that fails is logged and tried again later."""
         own = self._file.path if self._file else None
-        self._orphaned = 0
+        self._orphaned, done = 0, True
         for path in sorted(self._directory.glob("*" + SUFFIX)):
             if path == own:
                 continue
             try:
-                orphan = _Open.create(path)
-            except BlockingIOError:  # a live process holds it
-                continue
-            try:
-                events = await asyncio.to_thread(read_journal, path)
-                found = len(events)
-                chains = {e.get("chain") for e in events}
-                if len(chains) > 1:
-                    raise ChainConflict(f"{path.name} holds events of several chains")
-                self._orphaned += found
-                self._count()
-                if events:
-                    await self._ship(events[0]["chain"], events)
-                self._orphaned -= found
-                self._count()
-            except (ChainConflict, ValueError) as error:
-                # Kept aside for a person to look at; it is not retried every minute.
-                log.error("audit journal %s cannot be shipped: %s", path.name, error)
-                orphan.close(remove=False)
-                path.rename(path.with_suffix(".unshippable"))
-                continue
-            except BaseException:
-                orphan.close(remove=False)
-                raise
-            orphan.close(remove=True)
-            log.info("audit journal %s of a stopped process shipped (%d events on disk)", path.name, found)
+                done = await self._recover_one(path) and done
+            except Exception as error:
+                log.warning("audit journal %s of a stopped process not shipped yet (%s)", path.name,
+                            type(error).__name__)  # fmt: skip
+                done = False
+        return done
+
+    async def _recover_one(self, path: Path) -> bool:
+        """Ship one dead process's file and remove it; True once it is dealt with."""
+        orphan = await asyncio.to_thread(_Open.take_over, path)
+        if orphan is None:  # a live process holds it, or it is gone
+            return True
+        found = 0
+        try:
+            events = await asyncio.to_thread(orphan.read)
+            found = len(events)
+            if len({e.get("chain") for e in events}) > 1:
+                raise ChainConflict(f"{path.name} holds events of several chains")
+            self._orphaned += found
+            self._count()
+            if events:
+                await self._ship(events[0]["chain"], events)
+            self._orphaned -= found
+            self._count()
+        except (ChainConflict, ValueError) as error:
+            # Kept aside for a person to look at (still locked: the name is ours to change).
+            log.error("audit journal %s cannot be shipped: %s", path.name, error)
+            path.rename(path.with_suffix(".unshippable"))
+            orphan.close(remove=False)
+            return True
+        except BaseException:
+            orphan.close(remove=False)
+            raise
+        orphan.close(remove=True)
+        log.info("audit journal %s of a stopped process shipped (%d events on disk)", path.name, found)
+        return True
 
 
 def _already_shipped(pending: list[dict[str, Any]], head_seq: int, head_hash: str) -> int:
