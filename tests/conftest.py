@@ -98,18 +98,20 @@ def gateway_env(neo4j_auth: tuple[str, str, str], **extra: str) -> dict[str, str
 
 
 class GatewayProcess:
-    def __init__(self, env: dict[str, str]) -> None:
+    """``gateway serve`` (with ``args``, e.g. ``--workers 2``), ready once ``ready`` answers 200."""
+
+    def __init__(self, env: dict[str, str], *args: str, ready: str = "/healthz", seconds: float = 30) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"gateway-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "gateway", "serve", "--port", str(self.port), *args],
             env=env, cwd=REPO_ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + seconds
         while True:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{ready}", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -117,9 +119,9 @@ class GatewayProcess:
                 raise RuntimeError(f"the gateway did not start; see {self.log.name}")
             time.sleep(0.2)
 
-    def stop(self) -> None:
+    def stop(self, seconds: float = 15) -> None:
         self.process.terminate()
-        self.process.wait(timeout=15)
+        self.process.wait(timeout=seconds)
         self.log.close()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from neo4j import Driver
 
-from tests.conftest import REPO_ROOT, GatewayProcess, free_port, gateway_env, token
+from tests.conftest import REPO_ROOT, GatewayProcess, gateway_env, token
 
 PERSON = "query($id: ID!) { person(id: $id) { id familyName } }"
 CREATE = 'mutation($n: String!) { createPerson(input: {familyName: $n, nationalities: ["KZ"]}) { id } }'
@@ -80,34 +79,18 @@ def test_two_replicas_under_concurrent_reads_and_writes_audit_every_request_in_t
 def test_serve_with_two_workers_answers_and_its_audit_verifies(
     seeded: Driver, neo4j_auth: tuple[str, str, str], tmp_path: Path, journal: bool
 ) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     directory = tmp_path / "journal"
     extra = {"GATEWAY_AUDIT_JOURNAL": str(directory)} if journal else {}
     env = gateway_env(neo4j_auth, GATEWAY_QUERY_TIMEOUT_SECONDS="60", **extra)
-    with open(f"/tmp/gateway-workers-{port}.log", "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", "2"],
-            env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, "serve --workers 2 did not start"
-                time.sleep(0.3)
-            users = [f"workers-read-{journal}-{i}" for i in range(16)]
-            with ThreadPoolExecutor(8) as pool:
-                answers = list(pool.map(
-                    lambda u: post(url, PERSON, {"id": "P-DEMO-003"}, "ncb-fr", u, "INVESTIGATION"), users
-                ))  # fmt: skip
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    server = GatewayProcess(env, "--workers", "2", ready="/readyz", seconds=60)
+    try:
+        users = [f"workers-read-{journal}-{i}" for i in range(16)]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(
+                lambda u: post(server.url, PERSON, {"id": "P-DEMO-003"}, "ncb-fr", u, "INVESTIGATION"), users
+            ))  # fmt: skip
+    finally:
+        server.stop(seconds=30)
     assert all(a["person"] for a in answers)
     # With a journal, each worker wrote its own file and shipped it all at shutdown.
     assert set(events_of(seeded, f"workers-read-{journal}-")) == set(users)

@@ -253,7 +253,9 @@ async def _payload(request: Request, limit: int) -> dict[str, Any]:
                 if len(body) > limit:
                     raise RequestRefused(413, Code.BAD_USER_INPUT, f"the request body exceeds {limit} bytes")
     except TimeoutError:
-        raise RequestRefused(408, Code.BAD_USER_INPUT, f"the request body did not arrive within {BODY_SECONDS:g} s") from None
+        raise RequestRefused(
+            408, Code.BAD_USER_INPUT, f"the request body did not arrive within {BODY_SECONDS:g} s"
+        ) from None
     except ClientDisconnect:
         raise RequestRefused(400, Code.BAD_USER_INPUT, "the client disconnected before its body arrived") from None
     try:
@@ -297,7 +299,9 @@ def parse_json(text: str, what: str) -> Any:
     except json.JSONDecodeError as error:
         raise RequestRefused(400, Code.BAD_USER_INPUT, f"{what} is not valid JSON: {error}") from None
     except ValueError:  # a number of thousands of digits, NaN, Infinity
-        raise RequestRefused(400, Code.BAD_USER_INPUT, f"{what} holds a value that is not JSON or too long a number") from None
+        raise RequestRefused(
+            400, Code.BAD_USER_INPUT, f"{what} holds a value that is not JSON or too long a number"
+        ) from None
     _check_json(value)
     return value
 
@@ -392,7 +396,9 @@ def _operation(payload: dict[str, Any], max_tokens: int) -> str | None:
         )
     name = names[0] if names else None
     if name is not None and len(name) > MAX_OPERATION_NAME:
-        raise RequestRefused(400, Code.BAD_USER_INPUT, f"the operation's name is longer than {MAX_OPERATION_NAME} characters")
+        raise RequestRefused(
+            400, Code.BAD_USER_INPUT, f"the operation's name is longer than {MAX_OPERATION_NAME} characters"
+        )
     return name
 
 

@@ -1,9 +1,9 @@
 """GraphQL subscriptions over WebSocket: the ``graphql-transport-ws`` protocol on ``/graphql``.
 
 One connection, in order: the Origin (a browser page of another site is refused: cross-site
-WebSocket hijacking), the subprotocol, then ``connection_init`` within ``INIT_TIMEOUT`` carrying ``{"Authorization": "Bearer …", "X-Purpose": …}``. The
-token is verified exactly as on HTTP (``gateway.http.auth``) and the caller read from the
-graph the same way (``gateway.store.callers``); without a token the connection is closed at
+WebSocket hijacking), the subprotocol, then ``connection_init`` within ``INIT_TIMEOUT``
+carrying ``{"Authorization": "Bearer …", "X-Purpose": …}``. The token is verified exactly as
+on HTTP (``gateway.http.auth``) and the caller read from the graph the same way (``gateway.store.callers``); without a token the connection is closed at
 once (4403), before anything reads the graph: the public may not subscribe. As on HTTP, a
 valid token draws on its agency's rate limit and anything else on its address's, so an
 anonymous flood from a shared address cannot shut agencies behind it out. Then
@@ -91,12 +91,11 @@ async def graphql_ws(websocket: WebSocket) -> None:
         await websocket.close(code=1002)
         return _log(fields, started)
     await websocket.accept(subprotocol=PROTOCOL)
-    address = websocket.client.host if websocket.client else "unknown"
-    if _awaiting_init[address] >= MAX_AWAITING_INIT:
+    connection = Connection(websocket, services, feed, fields)
+    if _awaiting_init[connection.address] >= MAX_AWAITING_INIT:
         fields["outcome"] = Code.RATE_LIMITED.value
         await websocket.close(code=1013, reason="too many connections awaiting connection_init from this address")
         return _log(fields, started)
-    connection = Connection(websocket, services, feed, fields)
     try:
         await connection.serve()
         fields.setdefault("outcome", "OK")
@@ -119,6 +118,7 @@ def _log(fields: dict[str, Any], started: float) -> None:
 class Connection:
     def __init__(self, websocket: WebSocket, services: Services, feed: ChangeFeed, fields: dict[str, Any]) -> None:
         self.ws, self.services, self.feed, self.fields = websocket, services, feed, fields
+        self.address = websocket.client.host if websocket.client else "unknown"
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.sending = asyncio.Lock()
         self.context: dict[str, Any] = {}
@@ -150,14 +150,13 @@ class Connection:
         return parsed
 
     async def serve(self) -> None:
-        address = self.ws.client.host if self.ws.client else "unknown"
-        _awaiting_init[address] += 1
+        _awaiting_init[self.address] += 1
         try:
             await self._initialised()
         finally:
-            _awaiting_init[address] -= 1
-            if _awaiting_init[address] <= 0:
-                del _awaiting_init[address]
+            _awaiting_init[self.address] -= 1
+            if _awaiting_init[self.address] <= 0:
+                del _awaiting_init[self.address]
         await self._serve_messages()
 
     async def _initialised(self) -> None:
@@ -194,7 +193,7 @@ class Connection:
 
     def _anonymous_attempt(self) -> None:
         """A connection without a valid token draws on its address's rate limit."""
-        self.services.per_address.take(self.ws.client.host if self.ws.client else "unknown")
+        self.services.per_address.take(self.address)
 
     async def initialise(self, payload: Any) -> None:
         """The token and purpose, checked as on HTTP; the public is refused before anything

@@ -88,7 +88,8 @@ def _scan_batch(tx: ManagedTransaction, after: str, size: int, key: bytes) -> tu
             links.setdefault(link["key"], link)  # a pair is scored alike from either end
     written = [r["id"] for r in tx.run(UPSERT, links=list(links.values()))] if links else []
     if written:  # in the same transaction: no link without its event
-        audit.append_sync(tx, [audit.event(SCANNER, None, "identityScan", None, [f"IdentityLink:{i}" for i in written], None)], key)
+        event = audit.event(SCANNER, None, "identityScan", None, [f"IdentityLink:{i}" for i in written], None)
+        audit.append_sync(tx, [event], key)
     return len(ids), len(written), ids[-1]
 
 
