@@ -168,7 +168,8 @@ def records(draw: Any, document: str) -> list[dict[str, Any]]:
         return [{"matches": value.get("matches") if isinstance(value, dict) else value}]
     if root.name.value == "notices":
         edges = value.get("edges") if isinstance(value, dict) else None
-        nodes = [e.get("node") if isinstance(e, dict) else e for e in edges or []]
+        edges = edges if isinstance(edges, list) else []  # a drawn value of another kind: no edges
+        nodes = [e.get("node") if isinstance(e, dict) else e for e in edges]
         return [{"rows": nodes, "total": value.get("totalCount") if isinstance(value, dict) else value}]
     return [{"row": value}]
 
